@@ -1,0 +1,1 @@
+//! GGUF files: reading (memory-mapped) and writing.
