@@ -1,10 +1,19 @@
 //! ouro-llm: the local language-model engine.
 //!
 //! It reads and writes GGUF files ([`gguf`]), knows the ggml tensor formats
-//! ([`ggml_type`]), and (in later modules) tokenizes text, renders chat templates,
-//! runs llama-family models on the CPU and samples tokens.
+//! ([`ggml_type`], [`quant`]), tokenizes text ([`tokenizer`]), renders chat templates
+//! ([`chat_template`]), runs llama-family models on the CPU ([`model`]), samples tokens
+//! ([`sampling`]) and generates text ([`engine`]); [`bench`] measures its speed.
 
+pub mod bench;
+pub mod chat_template;
+pub mod engine;
 pub mod ggml_type;
 pub mod gguf;
+pub mod model;
+pub mod quant;
+pub mod sampling;
+pub mod threadpool;
+pub mod tokenizer;
 
 pub use ggml_type::GgmlType;

@@ -1,0 +1,95 @@
+//! `llama-bench`-style throughput tests: prompt processing (`pp N`: N tokens in one batch)
+//! and text generation (`tg N`: N tokens one at a time), repeated and summarized.
+
+use std::time::Instant;
+
+use crate::model::{Logits, Model, ModelError};
+use crate::threadpool::ThreadPool;
+
+/// One kind of test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BenchKind {
+    /// Process a prompt of this many tokens in one batch.
+    Prompt(usize),
+    /// Generate this many tokens one by one.
+    Generate(usize),
+}
+
+impl BenchKind {
+    /// The test's name as llama-bench prints it (`pp512`, `tg128`).
+    pub fn name(self) -> String {
+        match self {
+            BenchKind::Prompt(n) => format!("pp{n}"),
+            BenchKind::Generate(n) => format!("tg{n}"),
+        }
+    }
+
+    fn tokens(self) -> usize {
+        match self {
+            BenchKind::Prompt(n) | BenchKind::Generate(n) => n,
+        }
+    }
+}
+
+/// The measured throughput of one test.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct BenchResult {
+    pub test: String,
+    pub kind: BenchKind,
+    pub threads: usize,
+    /// Tokens per second of each repetition.
+    pub samples: Vec<f64>,
+    pub mean_tps: f64,
+    pub stddev_tps: f64,
+}
+
+/// A small deterministic generator for benchmark token ids (xorshift64*).
+struct TokenRng(u64);
+
+impl TokenRng {
+    fn next(&mut self, n_vocab: usize) -> u32 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) % n_vocab as u64) as u32
+    }
+}
+
+/// Runs one test `repetitions` times after one untimed warm-up run.
+pub fn run(model: &Model, kind: BenchKind, repetitions: usize, pool: &ThreadPool) -> Result<BenchResult, ModelError> {
+    let n_vocab = model.config().n_vocab;
+    let mut rng = TokenRng(0x9E37_79B9_7F4A_7C15);
+    let mut state = model.new_state(kind.tokens() + 1);
+    let mut samples = Vec::with_capacity(repetitions);
+    for rep in 0..=repetitions {
+        state.truncate(0);
+        let started = Instant::now();
+        match kind {
+            BenchKind::Prompt(n) => {
+                let tokens: Vec<u32> = (0..n).map(|_| rng.next(n_vocab)).collect();
+                model.forward(&mut state, &tokens, Logits::Last, pool)?;
+            }
+            BenchKind::Generate(n) => {
+                for _ in 0..n {
+                    let token = rng.next(n_vocab);
+                    model.forward(&mut state, &[token], Logits::Last, pool)?;
+                }
+            }
+        }
+        let secs = started.elapsed().as_secs_f64();
+        if rep > 0 {
+            samples.push(kind.tokens() as f64 / secs.max(1e-9));
+        }
+    }
+    let mean = samples.iter().sum::<f64>() / samples.len().max(1) as f64;
+    let var = samples.iter().map(|s| (s - mean).powi(2)).sum::<f64>() / (samples.len().max(2) - 1) as f64;
+    Ok(BenchResult {
+        test: kind.name(),
+        kind,
+        threads: pool.n_threads(),
+        samples,
+        mean_tps: mean,
+        stddev_tps: var.sqrt(),
+    })
+}

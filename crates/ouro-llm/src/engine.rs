@@ -1,0 +1,227 @@
+//! The engine: a loaded model with its tokenizer, chat template and worker threads, and
+//! text generation on top of it (prompt processing, sampling, stop strings, streaming,
+//! cancellation).
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::chat_template::{ChatMessage, ChatTemplate, ChatTemplateError};
+use crate::model::{Logits, Model, ModelError, State};
+use crate::sampling::{Sampler, SamplingConfig, SamplingError, StopMatcher};
+use crate::threadpool::ThreadPool;
+use crate::tokenizer::{Tokenizer, TokenizerError, Utf8Stream};
+
+/// Errors from loading or running the engine.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    #[error(transparent)]
+    Tokenizer(#[from] TokenizerError),
+    #[error(transparent)]
+    Template(#[from] ChatTemplateError),
+    #[error(transparent)]
+    Sampling(#[from] SamplingError),
+    #[error("the model has no chat template (tokenizer.chat_template); use a plain prompt")]
+    NoChatTemplate,
+    #[error("the prompt is empty after tokenization")]
+    EmptyPrompt,
+    #[error("the prompt has {prompt} tokens but the context holds {n_ctx}")]
+    PromptTooLong { prompt: usize, n_ctx: usize },
+}
+
+/// A model ready to generate text.
+#[derive(Debug)]
+pub struct Engine {
+    pub model: Model,
+    pub tokenizer: Tokenizer,
+    pub template: Option<ChatTemplate>,
+    pub pool: ThreadPool,
+}
+
+/// What to generate.
+#[derive(Debug, Clone)]
+pub struct GenerateOptions {
+    /// Most tokens to generate.
+    pub max_tokens: usize,
+    pub sampling: SamplingConfig,
+    /// Generation stops before any of these strings.
+    pub stop: Vec<String>,
+    /// Keep going past end-of-generation tokens.
+    pub ignore_eos: bool,
+}
+
+impl Default for GenerateOptions {
+    fn default() -> Self {
+        GenerateOptions {
+            max_tokens: 128,
+            sampling: SamplingConfig::default(),
+            stop: Vec::new(),
+            ignore_eos: false,
+        }
+    }
+}
+
+/// Why generation ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StopReason {
+    MaxTokens,
+    EndOfGeneration,
+    StopString,
+    ContextFull,
+    Cancelled,
+}
+
+/// The result of one generation.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Generation {
+    pub prompt_tokens: usize,
+    /// The generated token ids (end-of-generation token excluded).
+    pub tokens: Vec<u32>,
+    pub text: String,
+    pub stop_reason: StopReason,
+    #[serde(with = "secs")]
+    pub prompt_time: Duration,
+    #[serde(with = "secs")]
+    pub generation_time: Duration,
+}
+
+impl Generation {
+    /// Prompt processing speed in tokens per second.
+    pub fn prompt_tokens_per_second(&self) -> f64 {
+        self.prompt_tokens as f64 / self.prompt_time.as_secs_f64().max(1e-9)
+    }
+
+    /// Generation speed in tokens per second.
+    pub fn tokens_per_second(&self) -> f64 {
+        self.tokens.len() as f64 / self.generation_time.as_secs_f64().max(1e-9)
+    }
+}
+
+mod secs {
+    use std::time::Duration;
+    pub fn serialize<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(d.as_secs_f64())
+    }
+}
+
+impl Engine {
+    /// Loads a GGUF model with `threads` worker threads (0: all cores).
+    pub fn load(path: impl AsRef<Path>, threads: usize) -> Result<Engine, EngineError> {
+        let model = Model::load(path)?;
+        let tokenizer = Tokenizer::from_gguf(model.file())?;
+        let template = ChatTemplate::from_gguf(model.file())?;
+        let threads = if threads == 0 { default_threads() } else { threads };
+        Ok(Engine { model, tokenizer, template, pool: ThreadPool::new(threads) })
+    }
+
+    /// Renders chat messages with the model's template, ending with the assistant's turn.
+    pub fn chat_prompt(&self, messages: &[ChatMessage]) -> Result<String, EngineError> {
+        let template = self.template.as_ref().ok_or(EngineError::NoChatTemplate)?;
+        Ok(template.render(messages, true)?)
+    }
+
+    /// Tokenizes a prompt: a raw prompt gets the model's BOS (if it uses one) and special
+    /// tokens in the text are parsed, as llama.cpp's tools do.
+    pub fn tokenize_prompt(&self, prompt: &str) -> Vec<u32> {
+        self.tokenizer.encode(prompt, true, true)
+    }
+
+    /// Generates from `prompt_tokens` into a fresh context of `n_ctx` positions, calling
+    /// `on_text` with each piece of text as soon as it is complete. Setting `cancel` stops
+    /// generation after the current token.
+    pub fn generate(
+        &self,
+        prompt_tokens: &[u32],
+        n_ctx: usize,
+        opts: &GenerateOptions,
+        cancel: &AtomicBool,
+        on_text: &mut dyn FnMut(&str),
+    ) -> Result<Generation, EngineError> {
+        if prompt_tokens.is_empty() {
+            return Err(EngineError::EmptyPrompt);
+        }
+        if prompt_tokens.len() >= n_ctx {
+            return Err(EngineError::PromptTooLong { prompt: prompt_tokens.len(), n_ctx });
+        }
+        let mut state = self.model.new_state(n_ctx);
+        self.generate_in(&mut state, prompt_tokens, opts, cancel, on_text)
+    }
+
+    /// Like [`Engine::generate`], continuing an existing state (its cache is kept).
+    pub fn generate_in(
+        &self,
+        state: &mut State,
+        prompt_tokens: &[u32],
+        opts: &GenerateOptions,
+        cancel: &AtomicBool,
+        on_text: &mut dyn FnMut(&str),
+    ) -> Result<Generation, EngineError> {
+        let mut sampler = Sampler::new(opts.sampling.clone(), self.model.config().n_vocab)?;
+        for &t in prompt_tokens {
+            sampler.accept(t);
+        }
+        let mut stops = StopMatcher::new(opts.stop.clone());
+        let mut utf8 = Utf8Stream::default();
+        let mut text = String::new();
+        let mut emit = |piece: &str, text: &mut String| {
+            if !piece.is_empty() {
+                on_text(piece);
+                text.push_str(piece);
+            }
+        };
+
+        let started = Instant::now();
+        let mut logits = self.model.forward(state, prompt_tokens, Logits::Last, &self.pool)?.to_vec();
+        let prompt_time = started.elapsed();
+        let gen_started = Instant::now();
+        let mut tokens = Vec::new();
+        let stop_reason = loop {
+            if tokens.len() >= opts.max_tokens {
+                break StopReason::MaxTokens;
+            }
+            if cancel.load(Ordering::Relaxed) {
+                break StopReason::Cancelled;
+            }
+            let token = sampler.sample(&logits);
+            sampler.accept(token);
+            if !opts.ignore_eos && self.tokenizer.is_eog(token) {
+                break StopReason::EndOfGeneration;
+            }
+            tokens.push(token);
+            let piece = utf8.push(&self.tokenizer.token_to_piece(token));
+            let step = stops.push(&piece);
+            emit(&step.emit, &mut text);
+            if step.stopped {
+                break StopReason::StopString;
+            }
+            if state.pos() >= state.capacity() {
+                break StopReason::ContextFull;
+            }
+            if tokens.len() < opts.max_tokens {
+                logits.copy_from_slice(self.model.forward(state, &[token], Logits::Last, &self.pool)?);
+            }
+        };
+        if stop_reason != StopReason::StopString {
+            let rest = utf8.flush();
+            let step = stops.push(&rest);
+            emit(&step.emit, &mut text);
+            emit(&stops.flush(), &mut text);
+        }
+        Ok(Generation {
+            prompt_tokens: prompt_tokens.len(),
+            tokens,
+            text,
+            stop_reason,
+            prompt_time,
+            generation_time: gen_started.elapsed(),
+        })
+    }
+}
+
+/// The number of worker threads to use by default: the available cores.
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
