@@ -1,13 +1,36 @@
 //! The `ouro` command line: parses arguments and calls into the library crates.
 
-use clap::Parser;
+mod llm;
+
+use clap::{Parser, Subcommand};
 
 /// ouro: a self-hosted, GPU-native, self-improving coding agent runtime.
+///
+/// Runs language models locally from GGUF files with its own engine.
 #[derive(Parser)]
-#[command(name = "ouro", version, about)]
-struct Cli {}
+#[command(name = "ouro", version, about, long_about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
 
-fn main() -> anyhow::Result<()> {
-    let _cli = Cli::parse();
-    Ok(())
+#[derive(Subcommand)]
+enum Command {
+    /// Run language models: inspect, generate, chat, benchmark, synthesize.
+    #[command(subcommand)]
+    Llm(llm::LlmCommand),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Llm(cmd) => llm::run(cmd),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }

@@ -225,3 +225,50 @@ impl Engine {
 pub fn default_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
+
+/// A conversation's context kept between turns: each new prompt reuses the cached prefix it
+/// shares with the previous one, so a chat turn only processes the new tokens.
+#[derive(Debug)]
+pub struct ChatSession {
+    state: State,
+    /// The tokens whose K and V are in the state's cache, in order.
+    cached: Vec<u32>,
+}
+
+impl Engine {
+    /// A conversation context of `n_ctx` positions.
+    pub fn session(&self, n_ctx: usize) -> ChatSession {
+        ChatSession { state: self.model.new_state(n_ctx), cached: Vec::new() }
+    }
+}
+
+impl ChatSession {
+    /// Generates a reply to the full `prompt` (the whole rendered conversation so far).
+    pub fn generate(
+        &mut self,
+        engine: &Engine,
+        prompt: &str,
+        opts: &GenerateOptions,
+        cancel: &AtomicBool,
+        on_text: &mut dyn FnMut(&str),
+    ) -> Result<Generation, EngineError> {
+        let tokens = engine.tokenize_prompt(prompt);
+        if tokens.is_empty() {
+            return Err(EngineError::EmptyPrompt);
+        }
+        let n_ctx = self.state.capacity();
+        if tokens.len() >= n_ctx {
+            return Err(EngineError::PromptTooLong { prompt: tokens.len(), n_ctx });
+        }
+        // Reuse the shared prefix, but always feed at least one token to get logits.
+        let shared = self.cached.iter().zip(&tokens).take_while(|(a, b)| a == b).count();
+        let keep = shared.min(tokens.len() - 1);
+        self.state.truncate(keep);
+        self.cached.truncate(keep);
+        let result = engine.generate_in(&mut self.state, &tokens[keep..], opts, cancel, on_text)?;
+        self.cached.extend_from_slice(&tokens[keep..]);
+        self.cached.extend_from_slice(&result.tokens);
+        self.cached.truncate(self.state.pos());
+        Ok(result)
+    }
+}

@@ -10,6 +10,7 @@ pub mod chat_template;
 pub mod engine;
 pub mod ggml_type;
 pub mod gguf;
+pub mod info;
 pub mod model;
 pub mod quant;
 pub mod sampling;
