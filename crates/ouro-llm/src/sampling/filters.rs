@@ -5,7 +5,7 @@
 use std::cmp::Ordering;
 
 use super::candidates::{Candidate, Candidates, best_first};
-use super::select::best_prefix_reaching;
+use super::select::{Weighing, best_prefix_reaching};
 
 /// Locally typical sampling: with `H` the entropy of the candidates, ranks them by
 /// `|-ln p - H|` and keeps them until their probability sum exceeds `p` (at least one).
@@ -38,7 +38,12 @@ pub(crate) fn typical(
             .unwrap_or(Ordering::Equal)
             .then(items[a.1].id.cmp(&items[b.1].id))
     };
-    let keep = best_prefix_reaching(scores, closest_first, |&(_, i)| items[i].p, p, true);
+    let weighing = Weighing {
+        better: closest_first,
+        key: |s: &(f32, usize)| s.0,
+        mass: |s: &(f32, usize)| items[s.1].p,
+    };
+    let keep = best_prefix_reaching(scores, &weighing, p, true);
     kept.clear();
     kept.extend(scores[..keep].iter().map(|&(_, i)| items[i]));
     cands.replace(kept);
@@ -51,7 +56,13 @@ pub(crate) fn top_p(cands: &mut Candidates, p: f32) {
         return;
     }
     cands.softmax();
-    let keep = best_prefix_reaching(cands.items_mut_unordered(), best_first, |c| c.p, p, false);
+    let max = cands.max_logit();
+    let weighing = Weighing {
+        better: best_first,
+        key: |c: &Candidate| max - c.logit,
+        mass: |c: &Candidate| c.p,
+    };
+    let keep = best_prefix_reaching(cands.items_mut_unordered(), &weighing, p, false);
     cands.truncate(keep);
 }
 
