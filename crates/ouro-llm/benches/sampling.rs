@@ -65,7 +65,7 @@ fn main() {
             },
         ),
         (
-            "top_k 0, typical 0.9 (full sort)",
+            "top_k 0, typical 0.9",
             SamplingConfig {
                 top_k: 0,
                 typical_p: 0.9,

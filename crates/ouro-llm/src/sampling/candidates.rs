@@ -58,19 +58,6 @@ fn sanitize(logit: f32) -> f32 {
     }
 }
 
-/// The index of the highest logit, the lowest among ties, NaN counting as `-inf`
-/// (`None` for no logits).
-pub(crate) fn argmax(logits: &[f32]) -> Option<usize> {
-    let mut best: Option<(usize, f32)> = None;
-    for (i, &x) in logits.iter().enumerate() {
-        let x = sanitize(x);
-        if best.is_none_or(|(_, b)| x > b) {
-            best = Some((i, x));
-        }
-    }
-    best.map(|(i, _)| i)
-}
-
 /// [`Candidates::fill_best`] keeps a heap for `k` below `len / HEAP_BELOW_SHARE`, and
 /// selects in the full list above.
 const HEAP_BELOW_SHARE: usize = 8;
@@ -350,14 +337,24 @@ mod tests {
     }
 
     #[test]
-    fn argmax_of_logits_skips_nan_and_prefers_low_ids() {
-        assert_eq!(argmax(&[f32::NAN, 1.0, 3.0, 3.0]), Some(2));
-        assert_eq!(argmax(&[f32::NAN, f32::NAN]), Some(0));
-        assert_eq!(
-            argmax(&[f32::NEG_INFINITY, f32::INFINITY, f32::INFINITY]),
-            Some(1)
-        );
-        assert_eq!(argmax(&[]), None);
+    fn best_of_logits_skips_nan_and_prefers_low_ids() {
+        let best = |logits: &[f32]| {
+            let mut c = Candidates::with_capacity(logits.len());
+            c.fill_best(logits, 1);
+            c.argmax().map(|i| c.items()[i].id)
+        };
+        let many: Vec<f32> = (0..100).map(|i| (i % 10) as f32).collect();
+        assert_eq!(best(&many), Some(9));
+        let mut nan = vec![f32::NAN; 50];
+        nan[20] = 1.0;
+        nan[30] = 1.0;
+        assert_eq!(best(&nan), Some(20));
+        assert_eq!(best(&[f32::NAN; 40]), Some(0));
+        let mut inf = vec![0.0; 64];
+        inf[33] = f32::INFINITY;
+        inf[40] = f32::INFINITY;
+        assert_eq!(best(&inf), Some(33));
+        assert_eq!(best(&[]), None);
     }
 
     #[test]

@@ -88,52 +88,62 @@ impl Sampler {
     /// their indices) and returns the chosen token. NaN logits count as `-inf`. Empty
     /// logits give token 0. Call [`Sampler::accept`] with the token that is kept.
     pub fn sample(&mut self, logits: &[f32]) -> u32 {
-        let index = match self.mirostat.as_mut() {
-            Some(mirostat) => {
-                if self.config.temperature <= 0.0 {
-                    let best = candidates::argmax(logits);
-                    let token = best.and_then(|i| u32::try_from(i).ok()).unwrap_or(0);
-                    mirostat.record(token, 1.0);
-                    return token;
-                }
-                self.cands.fill(logits);
-                filters::temperature(&mut self.cands, self.config.temperature);
-                mirostat.sample(&mut self.cands, &mut self.dist)
-            }
-            None => {
-                let config = &self.config;
-                let logits = if self.penalties.is_off() {
-                    logits
-                } else {
-                    self.penalized.clear();
-                    self.penalized.extend_from_slice(logits);
-                    self.penalties.apply(&mut self.penalized);
-                    &self.penalized
-                };
-                // Top-k, top-p and min-p always keep the best token, so greedy sampling
-                // needs the filters only when the typical filter (which may drop it) is on.
-                if config.temperature <= 0.0 && config.typical_p >= 1.0 {
-                    let best = candidates::argmax(logits);
-                    return best.and_then(|i| u32::try_from(i).ok()).unwrap_or(0);
-                }
-                self.cands.fill_best(logits, config.top_k);
-                filters::typical(
-                    &mut self.cands,
-                    config.typical_p,
-                    &mut self.typical_scores,
-                    &mut self.typical_kept,
-                );
-                filters::top_p(&mut self.cands, config.top_p);
-                filters::min_p(&mut self.cands, config.min_p);
-                if config.temperature <= 0.0 {
-                    self.cands.argmax()
-                } else {
-                    filters::temperature(&mut self.cands, config.temperature);
-                    self.dist.sample(&mut self.cands)
-                }
-            }
+        let index = if self.mirostat.is_some() {
+            self.sample_mirostat(logits)
+        } else {
+            self.sample_chain(logits)
         };
         index.map_or(0, |i| self.cands.items()[i].id)
+    }
+
+    /// Penalties -> top-k -> typical -> top-p -> min-p -> temperature -> draw; returns
+    /// the index of the chosen candidate.
+    fn sample_chain(&mut self, logits: &[f32]) -> Option<usize> {
+        let config = &self.config;
+        let logits = if self.penalties.is_off() {
+            logits
+        } else {
+            self.penalized.clear();
+            self.penalized.extend_from_slice(logits);
+            self.penalties.apply(&mut self.penalized);
+            &self.penalized
+        };
+        // Top-k, top-p and min-p always keep the best token, so greedy sampling needs
+        // the filters only when the typical filter (which may drop it) is on.
+        let direct_greedy = config.temperature <= 0.0 && config.typical_p >= 1.0;
+        self.cands
+            .fill_best(logits, if direct_greedy { 1 } else { config.top_k });
+        if direct_greedy {
+            return self.cands.argmax();
+        }
+        filters::typical(
+            &mut self.cands,
+            config.typical_p,
+            &mut self.typical_scores,
+            &mut self.typical_kept,
+        );
+        filters::top_p(&mut self.cands, config.top_p);
+        filters::min_p(&mut self.cands, config.min_p);
+        if config.temperature <= 0.0 {
+            return self.cands.argmax();
+        }
+        filters::temperature(&mut self.cands, config.temperature);
+        self.dist.sample(&mut self.cands)
+    }
+
+    /// Temperature -> mirostat; returns the index of the chosen candidate.
+    fn sample_mirostat(&mut self, logits: &[f32]) -> Option<usize> {
+        let mirostat = self.mirostat.as_mut()?;
+        if self.config.temperature <= 0.0 {
+            // llama.cpp's chain leaves only the best token, of probability 1.
+            self.cands.fill_best(logits, 1);
+            let index = self.cands.argmax()?;
+            mirostat.record(self.cands.items()[index].id, 1.0);
+            return Some(index);
+        }
+        self.cands.fill(logits);
+        filters::temperature(&mut self.cands, self.config.temperature);
+        mirostat.sample(&mut self.cands, &mut self.dist)
     }
 
     /// Records the token kept at this step: it enters the penalty window, and mirostat
