@@ -106,22 +106,22 @@ impl Candidates {
             return;
         }
         self.heap.clear();
-        for (&logit, id) in logits.iter().zip(0u32..) {
-            let candidate = Ranked(Candidate {
+        let mut tokens = logits.iter().zip(0u32..);
+        for (&logit, id) in tokens.by_ref().take(k) {
+            self.heap.push(Ranked(Candidate {
                 id,
                 logit: sanitize(logit),
                 p: 0.0,
-            });
-            if self.heap.len() < k {
-                self.heap.push(candidate);
-            } else if self
-                .heap
-                .peek()
-                // Ids only grow during the pass, so an equal logit never ranks better.
-                .is_some_and(|worst| candidate.0.logit > worst.0.logit)
-                && let Some(mut worst) = self.heap.peek_mut()
-            {
-                *worst = candidate;
+            }));
+        }
+        let mut worst = self.heap.peek().map_or(f32::NEG_INFINITY, |w| w.0.logit);
+        for (&logit, id) in tokens {
+            // NaN never passes; ids only grow, so an equal logit never ranks better.
+            if logit > worst {
+                if let Some(mut top) = self.heap.peek_mut() {
+                    *top = Ranked(Candidate { id, logit, p: 0.0 });
+                }
+                worst = self.heap.peek().map_or(f32::NEG_INFINITY, |w| w.0.logit);
             }
         }
         self.items.clear();
