@@ -1,5 +1,6 @@
-//! The truncation filters and the temperature of the chain, each as llama.cpp applies
-//! it (with `min_keep` = 0): top-k, locally typical, top-p (nucleus), min-p.
+//! The truncation filters after top-k and the temperature of the chain, each as
+//! llama.cpp applies it (with `min_keep` = 0): locally typical, top-p (nucleus), min-p.
+//! (Top-k happens while the candidates are read, in `Candidates::fill_best`.)
 //! Probabilities are always those of the candidates still in the list.
 
 use std::cmp::Ordering;
