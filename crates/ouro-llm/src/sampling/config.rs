@@ -113,7 +113,8 @@ fn check_unit(name: &'static str, value: f32) -> Result<(), SamplingError> {
 }
 
 impl SamplingConfig {
-    /// Always the most likely token: temperature 0, every filter and penalty off.
+    /// Always the most likely token: temperature 0, every filter and penalty off (the
+    /// penalty window keeps its default length, so setting a penalty is enough to use it).
     pub fn greedy() -> Self {
         Self {
             temperature: 0.0,
@@ -122,7 +123,7 @@ impl SamplingConfig {
             min_p: 0.0,
             typical_p: 1.0,
             repeat_penalty: 1.0,
-            repeat_last_n: 0,
+            repeat_last_n: 64,
             frequency_penalty: 0.0,
             presence_penalty: 0.0,
             mirostat: Mirostat::Off,

@@ -1,26 +1,14 @@
-//! The truncation filters and the temperature of the chain, each as llama.cpp applies
-//! it (with `min_keep` = 0): top-k, locally typical, top-p (nucleus), min-p.
+//! The truncation filters after top-k and the temperature of the chain, each as
+//! llama.cpp applies it (with `min_keep` = 0): locally typical, top-p (nucleus), min-p.
+//! (Top-k happens while the candidates are read, in `Candidates::fill_best`.)
 //! Probabilities are always those of the candidates still in the list.
 
 use std::cmp::Ordering;
 
-use super::candidates::{Candidate, Candidates};
+use super::candidates::{Candidate, Candidates, best_first};
+use super::select::{Weighing, best_prefix_reaching};
 
-/// Above this many candidates, top-p first sorts only the best [`TOP_P_FIRST_GUESS`]
-/// and sorts everything only if their probability falls short of `p`.
-const TOP_P_PARTIAL_SORT_ABOVE: usize = 1024;
-const TOP_P_FIRST_GUESS: usize = 256;
-
-/// Keeps the `k` best candidates, sorted best first; `k` = 0 keeps all (unsorted).
-pub(crate) fn top_k(cands: &mut Candidates, k: usize) {
-    if k == 0 {
-        return;
-    }
-    cands.sort_prefix(k);
-    cands.truncate(k);
-}
-
-/// Locally typical sampling: with `H` the entropy of the candidates, orders them by
+/// Locally typical sampling: with `H` the entropy of the candidates, ranks them by
 /// `|-ln p - H|` and keeps them until their probability sum exceeds `p` (at least one).
 /// `scores` and `kept` are reused buffers.
 pub(crate) fn typical(
@@ -33,35 +21,30 @@ pub(crate) fn typical(
         return;
     }
     cands.softmax();
-    let entropy: f32 = cands
-        .items()
+    let items = cands.items();
+    let entropy: f32 = items
         .iter()
         .filter(|c| c.p > 0.0)
         .map(|c| -c.p * c.p.ln())
         .sum();
     scores.clear();
     scores.extend(
-        cands
-            .items()
+        items
             .iter()
             .enumerate()
             .map(|(i, c)| ((-c.p.ln() - entropy).abs(), i)),
     );
-    let items = cands.items();
-    scores.sort_unstable_by(|a, b| {
+    let closest_first = |a: &(f32, usize), b: &(f32, usize)| {
         a.0.partial_cmp(&b.0)
             .unwrap_or(Ordering::Equal)
             .then(items[a.1].id.cmp(&items[b.1].id))
-    });
-    let mut cum = 0.0f32;
-    let mut keep = scores.len();
-    for (n, &(_, i)) in scores.iter().enumerate() {
-        cum += items[i].p;
-        if cum > p {
-            keep = n + 1;
-            break;
-        }
-    }
+    };
+    let weighing = Weighing {
+        better: closest_first,
+        key: |s: &(f32, usize)| s.0,
+        mass: |s: &(f32, usize)| items[s.1].p,
+    };
+    let keep = best_prefix_reaching(scores, &weighing, p, true);
     kept.clear();
     kept.extend(scores[..keep].iter().map(|&(_, i)| items[i]));
     cands.replace(kept);
@@ -74,29 +57,13 @@ pub(crate) fn top_p(cands: &mut Candidates, p: f32) {
         return;
     }
     cands.softmax();
-    let len = cands.len();
-    let mut sorted_upto = if cands.is_sorted() {
-        len
-    } else if len > TOP_P_PARTIAL_SORT_ABOVE {
-        cands.sort_prefix(TOP_P_FIRST_GUESS);
-        TOP_P_FIRST_GUESS
-    } else {
-        cands.sort();
-        len
+    let max = cands.max_logit();
+    let weighing = Weighing {
+        better: best_first,
+        key: |c: &Candidate| max - c.logit,
+        mass: |c: &Candidate| c.p,
     };
-    let mut cum = 0.0f32;
-    let mut keep = len;
-    for i in 0..len {
-        if i == sorted_upto {
-            cands.sort();
-            sorted_upto = len;
-        }
-        cum += cands.items()[i].p;
-        if cum >= p {
-            keep = i + 1;
-            break;
-        }
-    }
+    let keep = best_prefix_reaching(cands.items_mut_unordered(), &weighing, p, false);
     cands.truncate(keep);
 }
 
@@ -136,21 +103,6 @@ mod tests {
     }
 
     #[test]
-    fn top_k_keeps_the_k_best() {
-        let mut c = from_probs(&[0.1, 0.3, 0.05, 0.4, 0.15]);
-        top_k(&mut c, 3);
-        assert_eq!(
-            c.items().iter().map(|c| c.id).collect::<Vec<_>>(),
-            vec![3, 1, 4]
-        );
-        let mut c = from_probs(&[0.1, 0.3, 0.6]);
-        top_k(&mut c, 10);
-        assert_eq!(c.len(), 3);
-        top_k(&mut c, 0);
-        assert_eq!(c.len(), 3);
-    }
-
-    #[test]
     fn top_p_keeps_the_minimal_nucleus() {
         let probs = [0.1, 0.4, 0.05, 0.3, 0.15];
         // best first: 0.4, 0.3 (0.7), 0.15 (0.85), 0.1 (0.95), 0.05
@@ -170,22 +122,30 @@ mod tests {
     }
 
     #[test]
-    fn top_p_on_a_large_vocabulary_matches_a_full_sort() {
-        // 4096 tokens, a flat tail: the nucleus needs more than the first partial sort.
+    fn top_p_on_a_large_vocabulary_keeps_the_best_prefix() {
+        // 4096 distinct, nearly flat logits: the nucleus spans many selection rounds.
         let logits: Vec<f32> = (0..4096)
             .map(|i| -((i * 7919 % 4096) as f32) / 4096.0)
             .collect();
+        let weights: Vec<f64> = (0..4096).map(|i| (-(i as f64) / 4096.0).exp()).collect();
+        let total: f64 = weights.iter().sum();
+        let mass = |m: usize| weights[..m].iter().sum::<f64>() / total;
         for p in [0.01, 0.5, 0.95] {
-            let mut fast = Candidates::with_capacity(logits.len());
-            fast.fill(&logits);
-            top_p(&mut fast, p);
-            let mut full = Candidates::with_capacity(logits.len());
-            full.fill(&logits);
-            full.sort();
-            top_p(&mut full, p);
-            let ids = |c: &Candidates| c.items().iter().map(|c| c.id).collect::<Vec<_>>();
-            assert_eq!(ids(&fast), ids(&full), "top_p {p}");
-            assert!(fast.len() > 1);
+            let mut c = Candidates::with_capacity(logits.len());
+            c.fill(&logits);
+            top_p(&mut c, p);
+            let n = c.items().len();
+            // Exactly the n best logits, which are 0, -1/4096, -2/4096, ...
+            let mut kept: Vec<f32> = c.items().iter().map(|c| c.logit).collect();
+            kept.sort_unstable_by(|a, b| b.total_cmp(a));
+            let want: Vec<f32> = (0..n).map(|i| -(i as f32) / 4096.0).collect();
+            assert_eq!(kept, want, "top_p {p}");
+            // And the smallest such set: it reaches p, one token fewer does not.
+            let p = f64::from(p);
+            assert!(
+                mass(n) >= p - 1e-6 && mass(n - 1) < p + 1e-6,
+                "top_p {p}: {n}"
+            );
         }
     }
 
@@ -200,7 +160,7 @@ mod tests {
         assert_eq!(sorted_ids(&c), vec![0]);
         let mut c = from_probs(&probs);
         min_p(&mut c, 0.0);
-        assert_eq!(c.len(), 4);
+        assert_eq!(c.items().len(), 4);
     }
 
     #[test]
@@ -219,7 +179,7 @@ mod tests {
         assert_eq!(c.items()[0].id, 1);
         let mut c = from_probs(&probs);
         typical(&mut c, 1.0, &mut Vec::new(), &mut Vec::new());
-        assert_eq!(c.len(), 3);
+        assert_eq!(c.items().len(), 3);
     }
 
     #[test]

@@ -8,7 +8,6 @@
 
 use super::candidates::Candidates;
 use super::dist::Dist;
-use super::filters::top_k;
 
 /// How many of the most likely tokens mirostat 1.0 fits its Zipf exponent on.
 const V1_M: usize = 100;
@@ -110,16 +109,17 @@ impl MirostatState {
         let k = ((epsilon_hat * self.mu.exp2()) / (1.0 - (self.n_vocab as f32).powf(-epsilon_hat)))
             .powf(1.0 / s_hat);
         // `as` saturates (NaN -> 0): a degenerate estimate keeps the single best token.
-        top_k(cands, (k as usize).max(1));
+        cands.keep_best((k as usize).max(1));
     }
 
-    /// Mirostat 2.0: keep the candidates whose surprise is at most `mu` (at least the best).
+    /// Mirostat 2.0: keep the candidates whose surprise `-log2 p` is at most `mu`, that is
+    /// whose probability is at least `2^-mu` (at least the best one).
     fn truncate_v2(&self, cands: &mut Candidates) {
-        let mu = self.mu;
-        if cands.items().iter().any(|c| -c.p.log2() <= mu) {
-            cands.retain(|c| -c.p.log2() <= mu);
+        let min_p = (-self.mu).exp2();
+        if cands.items().iter().any(|c| c.p >= min_p) {
+            cands.retain(|c| c.p >= min_p);
         } else {
-            top_k(cands, 1);
+            cands.keep_best(1);
         }
     }
 }
@@ -143,7 +143,7 @@ mod tests {
             cands.fill(&logits);
             cands.softmax();
             m.truncate_v2(&mut cands);
-            assert_eq!(cands.len(), kept, "mu {mu}");
+            assert_eq!(cands.items().len(), kept, "mu {mu}");
             assert_eq!(cands.argmax().map(|i| cands.items()[i].id), Some(0));
         }
     }
@@ -158,7 +158,7 @@ mod tests {
             cands.fill(&logits);
             cands.softmax();
             m.truncate_v1(&mut cands);
-            sizes.push(cands.len());
+            sizes.push(cands.items().len());
         }
         assert!(
             sizes[0] >= 1 && sizes[0] < sizes[1] && sizes[1] < sizes[2],
@@ -174,11 +174,11 @@ mod tests {
         cands.fill(&[0.0, f32::NEG_INFINITY, f32::NEG_INFINITY]);
         cands.softmax();
         m.truncate_v1(&mut cands);
-        assert_eq!(cands.len(), 1);
+        assert_eq!(cands.items().len(), 1);
         cands.fill(&[1.0]);
         cands.softmax();
         m.truncate_v1(&mut cands);
-        assert_eq!(cands.len(), 1);
+        assert_eq!(cands.items().len(), 1);
     }
 
     #[test]

@@ -10,8 +10,9 @@
 //! whose running probability sum exceeds `u` (inverse transform sampling). The same seed,
 //! config and logits give the same tokens on every platform.
 //!
-//! The chain works on one reused candidate list, so a call allocates nothing; top-k
-//! selects in linear time instead of sorting the vocabulary.
+//! The chain works on reused buffers, so a call allocates nothing, and it never sorts the
+//! vocabulary: top-k keeps a heap of the best logits during one pass over them, top-p
+//! and typical cut by weighted quickselect, greedy is one argmax pass.
 
 mod candidates;
 mod config;
@@ -19,6 +20,7 @@ mod dist;
 mod filters;
 mod mirostat;
 mod penalties;
+mod select;
 mod stop;
 
 pub use config::{DEFAULT_SEED, Mirostat, SamplingConfig, SamplingError};
@@ -36,6 +38,8 @@ pub struct Sampler {
     config: SamplingConfig,
     cands: Candidates,
     penalties: Penalties,
+    /// The logits after the penalties (a copy, so the caller's stay untouched).
+    penalized: Vec<f32>,
     dist: Dist,
     mirostat: Option<MirostatState>,
     /// Reused buffers of the typical filter.
@@ -61,6 +65,7 @@ impl Sampler {
         };
         Ok(Self {
             penalties: Penalties::new(&config, n_vocab),
+            penalized: Vec::with_capacity(n_vocab),
             dist: Dist::new(config.seed),
             cands: Candidates::with_capacity(n_vocab),
             mirostat,
@@ -83,35 +88,34 @@ impl Sampler {
     /// their indices) and returns the chosen token. NaN logits count as `-inf`. Empty
     /// logits give token 0. Call [`Sampler::accept`] with the token that is kept.
     pub fn sample(&mut self, logits: &[f32]) -> u32 {
-        self.cands.fill(logits);
-        let index = match self.mirostat.as_mut() {
-            Some(mirostat) => {
-                if self.config.temperature <= 0.0 {
-                    let index = self.cands.argmax();
-                    if let Some(i) = index {
-                        mirostat.record(self.cands.items()[i].id, 1.0);
-                    }
-                    index
-                } else {
-                    filters::temperature(&mut self.cands, self.config.temperature);
-                    mirostat.sample(&mut self.cands, &mut self.dist)
-                }
-            }
-            None => self.sample_chain(),
+        let index = if self.mirostat.is_some() {
+            self.sample_mirostat(logits)
+        } else {
+            self.sample_chain(logits)
         };
         index.map_or(0, |i| self.cands.items()[i].id)
     }
 
-    /// The penalties-to-draw chain; returns the index of the chosen candidate.
-    fn sample_chain(&mut self) -> Option<usize> {
+    /// Penalties -> top-k -> typical -> top-p -> min-p -> temperature -> draw; returns
+    /// the index of the chosen candidate.
+    fn sample_chain(&mut self, logits: &[f32]) -> Option<usize> {
         let config = &self.config;
-        self.penalties.apply(self.cands.items_mut_unordered());
-        // Top-k, top-p and min-p always keep the best candidate, so greedy sampling
-        // needs the filters only when the typical filter (which may drop it) is on.
-        if config.temperature <= 0.0 && config.typical_p >= 1.0 {
+        let logits = if self.penalties.is_off() {
+            logits
+        } else {
+            self.penalized.clear();
+            self.penalized.extend_from_slice(logits);
+            self.penalties.apply(&mut self.penalized);
+            &self.penalized
+        };
+        // Top-k, top-p and min-p always keep the best token, so greedy sampling needs
+        // the filters only when the typical filter (which may drop it) is on.
+        let direct_greedy = config.temperature <= 0.0 && config.typical_p >= 1.0;
+        self.cands
+            .fill_best(logits, if direct_greedy { 1 } else { config.top_k });
+        if direct_greedy {
             return self.cands.argmax();
         }
-        filters::top_k(&mut self.cands, config.top_k);
         filters::typical(
             &mut self.cands,
             config.typical_p,
@@ -125,6 +129,21 @@ impl Sampler {
         }
         filters::temperature(&mut self.cands, config.temperature);
         self.dist.sample(&mut self.cands)
+    }
+
+    /// Temperature -> mirostat; returns the index of the chosen candidate.
+    fn sample_mirostat(&mut self, logits: &[f32]) -> Option<usize> {
+        let mirostat = self.mirostat.as_mut()?;
+        if self.config.temperature <= 0.0 {
+            // llama.cpp's chain leaves only the best token, of probability 1.
+            self.cands.fill_best(logits, 1);
+            let index = self.cands.argmax()?;
+            mirostat.record(self.cands.items()[index].id, 1.0);
+            return Some(index);
+        }
+        self.cands.fill(logits);
+        filters::temperature(&mut self.cands, self.config.temperature);
+        mirostat.sample(&mut self.cands, &mut self.dist)
     }
 
     /// Records the token kept at this step: it enters the penalty window, and mirostat

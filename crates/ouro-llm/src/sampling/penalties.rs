@@ -5,7 +5,6 @@
 
 use std::collections::VecDeque;
 
-use super::candidates::Candidate;
 use super::config::SamplingConfig;
 
 /// The window of recent tokens and how often each occurs in it.
@@ -65,9 +64,8 @@ impl Penalties {
         self.window.push_back(token);
     }
 
-    /// Penalizes `cands`, which must be in id order (index == id), as
-    /// [`super::candidates::Candidates::fill`] leaves them.
-    pub fn apply(&mut self, cands: &mut [Candidate]) {
+    /// Penalizes `logits` (index == token id) in place.
+    pub fn apply(&mut self, logits: &mut [f32]) {
         if self.is_off() {
             return;
         }
@@ -76,16 +74,16 @@ impl Penalties {
         self.distinct.sort_unstable();
         self.distinct.dedup();
         for &token in &self.distinct {
-            let Some(c) = cands.get_mut(token as usize) else {
+            let Some(logit) = logits.get_mut(token as usize) else {
                 continue;
             };
             let count = self.counts[token as usize];
-            if c.logit <= 0.0 {
-                c.logit *= self.repeat;
+            if *logit <= 0.0 {
+                *logit *= self.repeat;
             } else {
-                c.logit /= self.repeat;
+                *logit /= self.repeat;
             }
-            c.logit -= count as f32 * self.frequency + self.presence;
+            *logit -= count as f32 * self.frequency + self.presence;
         }
     }
 
@@ -100,7 +98,6 @@ impl Penalties {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sampling::candidates::Candidates;
 
     fn config(repeat: f32, frequency: f32, presence: f32, last_n: usize) -> SamplingConfig {
         SamplingConfig {
@@ -113,10 +110,9 @@ mod tests {
     }
 
     fn penalized(p: &mut Penalties, logits: &[f32]) -> Vec<f32> {
-        let mut c = Candidates::with_capacity(logits.len());
-        c.fill(logits);
-        p.apply(c.items_mut_unordered());
-        c.items().iter().map(|c| c.logit).collect()
+        let mut logits = logits.to_vec();
+        p.apply(&mut logits);
+        logits
     }
 
     #[test]
