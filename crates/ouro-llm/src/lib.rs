@@ -6,5 +6,7 @@
 
 pub mod ggml_type;
 pub mod gguf;
+pub mod tokenizer;
 
 pub use ggml_type::GgmlType;
+pub use tokenizer::{Tokenizer, TokenizerError, Utf8Stream};
