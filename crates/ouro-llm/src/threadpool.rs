@@ -93,7 +93,8 @@ impl ThreadPool {
         // The workers reach `f` through this local reference; `Finish` below keeps it (and
         // `f`) alive until every worker is done with it, even if `f` panics here.
         let job_ref: &Job<'_> = f;
-        s.job.store(&job_ref as *const &Job<'_> as *mut (), Ordering::Relaxed);
+        s.job
+            .store(&job_ref as *const &Job<'_> as *mut (), Ordering::Relaxed);
         s.pending.store(n - 1, Ordering::Relaxed);
         s.generation.fetch_add(1, Ordering::SeqCst);
         if s.sleepers.load(Ordering::SeqCst) > 0 {
@@ -128,7 +129,9 @@ impl Drop for Finish<'_> {
 }
 
 fn worker(s: &Shared, ith: usize) {
-    let mut seen = s.generation.load(Ordering::SeqCst);
+    // Generation 0 is the pool's state at creation, before any job: a job (or shutdown)
+    // published before this thread got going is still seen as new.
+    let mut seen = 0;
     loop {
         let mut spins = 0u32;
         let mut gen_now = s.generation.load(Ordering::Acquire);

@@ -9,8 +9,8 @@ mod act;
 mod blocks;
 mod dot;
 mod float;
-mod kquants;
 mod kquantize;
+mod kquants;
 mod legacy;
 mod matmul;
 #[cfg(target_arch = "x86_64")]
@@ -144,3 +144,6 @@ pub fn quantize(ty: GgmlType, src: &[f32], dst: &mut [u8]) -> Result<(), QuantEr
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;
