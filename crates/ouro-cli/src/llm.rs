@@ -189,8 +189,8 @@ pub struct BenchArgs {
     #[arg(short = 'p', long, value_delimiter = ',', default_value = "512")]
     prompt: Vec<usize>,
     /// Generation lengths to test (tgN), comma-separated; 0 skips.
-    #[arg(short = 'n', long, value_delimiter = ',', default_value = "128")]
-    gen: Vec<usize>,
+    #[arg(short = 'n', long = "n-gen", value_delimiter = ',', default_value = "128")]
+    n_gen: Vec<usize>,
     /// Repetitions of each test (after one warm-up).
     #[arg(short = 'r', long, default_value_t = 5)]
     repetitions: usize,
@@ -324,7 +324,7 @@ fn run_bench(args: BenchArgs) -> Result<()> {
         .iter()
         .filter(|&&n| n > 0)
         .map(|&n| BenchKind::Prompt(n))
-        .chain(args.gen.iter().filter(|&&n| n > 0).map(|&n| BenchKind::Generate(n)));
+        .chain(args.n_gen.iter().filter(|&&n| n > 0).map(|&n| BenchKind::Generate(n)));
     let name = path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
     let size = human_bytes(engine.model.file().tensors().iter().map(|t| t.n_bytes()).sum());
     let params = engine.model.file().tensors().iter().map(|t| t.n_elements()).sum::<u64>() as f64 / 1e6;

@@ -23,6 +23,8 @@ pub enum EngineError {
     Template(#[from] ChatTemplateError),
     #[error(transparent)]
     Sampling(#[from] SamplingError),
+    #[error("cannot start the engine's worker threads: {0}")]
+    Threads(#[source] std::io::Error),
     #[error("the model has no chat template (tokenizer.chat_template); use a plain prompt")]
     NoChatTemplate,
     #[error("the prompt is empty after tokenization")]
@@ -32,7 +34,6 @@ pub enum EngineError {
 }
 
 /// A model ready to generate text.
-#[derive(Debug)]
 pub struct Engine {
     pub model: Model,
     pub tokenizer: Tokenizer,
@@ -107,6 +108,12 @@ mod secs {
     }
 }
 
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").field("config", self.model.config()).field("threads", &self.pool.n_threads()).finish()
+    }
+}
+
 impl Engine {
     /// Loads a GGUF model with `threads` worker threads (0: all cores).
     pub fn load(path: impl AsRef<Path>, threads: usize) -> Result<Engine, EngineError> {
@@ -114,7 +121,7 @@ impl Engine {
         let tokenizer = Tokenizer::from_gguf(model.file())?;
         let template = ChatTemplate::from_gguf(model.file())?;
         let threads = if threads == 0 { default_threads() } else { threads };
-        Ok(Engine { model, tokenizer, template, pool: ThreadPool::new(threads) })
+        Ok(Engine { model, tokenizer, template, pool: ThreadPool::new(threads).map_err(EngineError::Threads)? })
     }
 
     /// Renders chat messages with the model's template, ending with the assistant's turn.
@@ -205,7 +212,7 @@ impl Engine {
             }
         };
         if stop_reason != StopReason::StopString {
-            let rest = utf8.flush();
+            let rest = utf8.finish();
             let step = stops.push(&rest);
             emit(&step.emit, &mut text);
             emit(&stops.flush(), &mut text);
