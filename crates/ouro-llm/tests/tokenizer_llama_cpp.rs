@@ -14,9 +14,9 @@ mod common;
 
 use std::path::PathBuf;
 
-use ouro_llm::Tokenizer;
 use ouro_llm::gguf::{GgufFile, MetaType, MetaValue};
 use ouro_llm::tokenizer::TokenAttr;
+use ouro_llm::{Tokenizer, Utf8Stream};
 use serde_json::Value;
 
 fn fixtures_dir() -> PathBuf {
@@ -87,6 +87,54 @@ fn smollm2_matches_llama_cpp() {
         ],
     );
     check_round_trip(&tok, &fixture["cases"]);
+
+    // llama.cpp's load log: "printing all EOG tokens: 0, 2, 4".
+    assert_eq!(eog_ids(&tok), [0, 2, 4]);
+    assert_eq!(
+        (tok.bos(), tok.eos(), tok.n_vocab()),
+        (Some(1), Some(2), 49152)
+    );
+    assert!(!tok.adds_bos());
+    assert_eq!(tok.encode("", true, true), Vec::<u32>::new());
+    assert_eq!(tok.token_text(1), Some("<|im_start|>"));
+    assert_eq!(tok.token_text(49152), None);
+    // Control tokens vanish when special tokens are skipped; unknown ids are ignored.
+    let ids = tok.encode("<|im_start|>user\nhi<|im_end|>", false, true);
+    assert_eq!(tok.decode(&ids, true), "user\nhi");
+    assert_eq!(tok.decode(&[u32::MAX, ids[1]], false), "user");
+}
+
+/// Pieces streamed through a `Utf8Stream` print the same text as decoding all at once, even
+/// where one character spans several tokens.
+#[test]
+fn streamed_pieces_make_the_decoded_text() {
+    let Some(path) = common::default_model() else {
+        return;
+    };
+    let gguf = GgufFile::open(&path).unwrap();
+    let tok = Tokenizer::from_gguf(&gguf).unwrap();
+    let text = "Emoji 👨‍👩‍👧‍👦 and 你好 and naïve";
+    let ids = tok.encode(text, false, false);
+    assert!(
+        ids.iter()
+            .any(|&id| std::str::from_utf8(&tok.token_to_piece(id)).is_err())
+    );
+    let mut stream = Utf8Stream::new();
+    let mut printed = String::new();
+    for &id in &ids {
+        let chunk = stream.push(&tok.token_to_piece(id));
+        assert!(!chunk.contains('\u{FFFD}'));
+        printed.push_str(&chunk);
+    }
+    printed.push_str(&stream.finish());
+    assert_eq!(printed, text);
+    assert_eq!(tok.decode(&ids, false), text);
+}
+
+fn eog_ids(tok: &Tokenizer) -> Vec<u32> {
+    (0..tok.n_vocab() as u32)
+        .filter(|&t| tok.is_eog(t))
+        .collect()
 }
 
 #[test]
@@ -247,6 +295,48 @@ fn spm_matches_llama_cpp() {
         }
     }
     assert!(round_trips >= 40, "only {round_trips} round trips");
+    // llama.cpp's load log: EOG tokens 2 ('</s>') and 5 ('<|im_end|>'), 6 special tokens.
+    assert_eq!(eog_ids(&tok), [2, 5]);
+    assert!(tok.adds_bos());
+}
+
+#[test]
+fn bad_vocabularies_are_errors() {
+    let tokens = MetaValue::Array(
+        MetaType::String,
+        ["a", "b"].map(|t| MetaValue::String(t.into())).to_vec(),
+    );
+    let build = |extra: Vec<(&str, MetaValue)>| {
+        let mut metadata = vec![("tokenizer.ggml.tokens".to_owned(), tokens.clone())];
+        metadata.extend(extra.into_iter().map(|(k, v)| (k.to_owned(), v)));
+        let gguf = GgufFile::from_bytes(gguf_bytes(&metadata)).unwrap();
+        Tokenizer::from_gguf(&gguf)
+            .map(|_| ())
+            .unwrap_err()
+            .to_string()
+    };
+    let model = |m: &str| ("tokenizer.ggml.model", MetaValue::String(m.into()));
+    assert!(build(vec![]).contains("tokenizer.ggml.model"));
+    assert!(build(vec![model("bert")]).contains("'bert'"));
+    // A byte-level BPE vocabulary needs its merges, and a pre-tokenizer ouro knows.
+    assert!(build(vec![model("gpt2")]).contains("tokenizer.ggml.merges"));
+    let merges = MetaValue::Array(MetaType::String, vec![MetaValue::String("a b".into())]);
+    let err = build(vec![
+        model("gpt2"),
+        ("tokenizer.ggml.merges", merges),
+        (
+            "tokenizer.ggml.pre",
+            MetaValue::String("no-such-pre".into()),
+        ),
+    ]);
+    assert!(err.contains("'no-such-pre'"), "{err}");
+    // Scores must cover every token.
+    let scores = MetaValue::Array(MetaType::F32, vec![MetaValue::F32(0.0)]);
+    let err = build(vec![model("llama"), ("tokenizer.ggml.scores", scores)]);
+    assert!(
+        err.contains("tokenizer.ggml.scores") && err.contains("1 entries for 2"),
+        "{err}"
+    );
 }
 
 /// A vocabulary-only GGUF (no tensors) with `src`'s metadata and `tokenizer.ggml.pre` = `pre`.

@@ -95,13 +95,11 @@ enum Repeat {
 }
 
 impl CharClass {
-    fn matches(self, cpt: u32) -> bool {
+    /// Whether code point `cpt` (with `flags`) is in the class.
+    fn matches(self, cpt: u32, flags: Flags) -> bool {
         // llama.cpp matches `\p{..}` classes on a "collapsed" text: ASCII stays itself, any other
         // code point stands for its single category class (white space for none of them).
-        let class_of = |wanted: u16| {
-            let flags = Flags::of(cpt);
-            !flags.is_whitespace() && flags.category() == wanted
-        };
+        let class_of = |wanted: u16| !flags.is_whitespace() && flags.category() == wanted;
         match self {
             CharClass::Number if cpt < 0x80 => (0x30..=0x39).contains(&cpt),
             CharClass::Number => class_of(Flags::NUMBER),
@@ -140,6 +138,7 @@ impl PreTokenizerKind {
             return Vec::new();
         }
         let cpts: Vec<u32> = text.chars().map(u32::from).collect();
+        let flags: Vec<Flags> = cpts.iter().map(|&c| Flags::of(c)).collect();
         let mut lengths = vec![cpts.len()];
         for splitter in self.splitters() {
             let mut next = Vec::with_capacity(lengths.len() * 2);
@@ -147,6 +146,7 @@ impl PreTokenizerKind {
             for &len in &lengths {
                 let chunk = Chunk {
                     cpts: &cpts,
+                    flags: &flags,
                     ini: start,
                     end: start + len,
                 };
@@ -172,9 +172,10 @@ impl PreTokenizerKind {
     }
 }
 
-/// One piece of text being split: code points `ini..end` of `cpts`.
+/// One piece of text being split: code points `ini..end` of `cpts` (and their `flags`).
 struct Chunk<'a> {
     cpts: &'a [u32],
+    flags: &'a [Flags],
     ini: usize,
     end: usize,
 }
@@ -187,7 +188,11 @@ impl Chunk<'_> {
 
     /// The flags at `pos`, or [`Flags::NONE`] outside the chunk.
     fn flags(&self, pos: usize) -> Flags {
-        self.cpt(pos).map_or(Flags::NONE, Flags::of)
+        if self.ini <= pos && pos < self.end {
+            self.flags[pos]
+        } else {
+            Flags::NONE
+        }
     }
 
     /// The contraction (`'s`, `'t`, `'re`, `'ve`, `'m`, `'ll`, `'d`) starting at `pos`, as its
@@ -356,7 +361,10 @@ impl Chunk<'_> {
     /// become pieces.
     fn split_class(&self, class: CharClass, repeat: Repeat, out: &mut Vec<usize>) {
         let mut pieces = Pieces::new(self.ini, out);
-        let hit = |pos: usize| self.cpt(pos).is_some_and(|c| class.matches(c));
+        let hit = |pos: usize| {
+            self.cpt(pos)
+                .is_some_and(|c| class.matches(c, self.flags[pos]))
+        };
         let mut pos = self.ini;
         while pos < self.end {
             let len = match repeat {

@@ -2,7 +2,9 @@
 //! the tokenizer switches, read from a GGUF file's `tokenizer.*` metadata the way llama.cpp's
 //! `llama_vocab::load` reads them (defaults and text-based detection included).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
+
+use rustc_hash::FxHashMap;
 
 use super::TokenizerError;
 use super::attr::TokenAttr;
@@ -31,9 +33,9 @@ pub(crate) struct TokenData {
 pub(crate) struct Vocab {
     pub(crate) model: TokenizerModel,
     pub(crate) tokens: Vec<TokenData>,
-    pub(crate) token_to_id: HashMap<String, u32>,
+    pub(crate) token_to_id: FxHashMap<String, u32>,
     /// BPE merges: "left right" -> rank.
-    pub(crate) merge_ranks: HashMap<String, u32>,
+    pub(crate) merge_ranks: FxHashMap<String, u32>,
     pub(crate) bos: Option<u32>,
     pub(crate) eos: Option<u32>,
     pub(crate) unk: Option<u32>,
@@ -143,7 +145,7 @@ impl Vocab {
         let types = numbers(gguf, KEY_TOKEN_TYPE, n_tokens, MetaValue::as_i64)?;
 
         let mut tokens = Vec::with_capacity(n_tokens);
-        let mut token_to_id = HashMap::with_capacity(n_tokens);
+        let mut token_to_id = FxHashMap::with_capacity_and_hasher(n_tokens, Default::default());
         for (i, text) in texts.iter().enumerate() {
             let text = if text.is_empty() {
                 format!("[EMPTY_{i}]")
@@ -163,7 +165,7 @@ impl Vocab {
 
         let merge_ranks = match model {
             TokenizerModel::Bpe(_) => read_merges(gguf)?,
-            TokenizerModel::Spm => HashMap::new(),
+            TokenizerModel::Spm => FxHashMap::default(),
         };
 
         // Defaults by model, then the GGUF's switches.
@@ -399,9 +401,9 @@ fn numbers<T>(
 }
 
 /// `tokenizer.ggml.merges`: "left right" strings, rank = position (the first of duplicates wins).
-fn read_merges(gguf: &GgufFile) -> Result<HashMap<String, u32>, TokenizerError> {
+fn read_merges(gguf: &GgufFile) -> Result<FxHashMap<String, u32>, TokenizerError> {
     let merges = gguf.require_str_array(KEY_MERGES)?;
-    let mut ranks = HashMap::with_capacity(merges.len());
+    let mut ranks = FxHashMap::with_capacity_and_hasher(merges.len(), Default::default());
     for (rank, merge) in merges.iter().enumerate() {
         // llama.cpp splits at the first space after the first byte; a merge without one is
         // the pair ("", "").
