@@ -24,13 +24,14 @@ static void quiet(enum ggml_log_level level, const char *text, void *user) { (vo
 
 int main(int argc, char **argv) {
     if (argc < 4) {
-        fprintf(stderr, "usage: %s MODEL PROMPT_FILE N_PREDICT [--logits] [--no-fa]\n", argv[0]);
+        fprintf(stderr, "usage: %s MODEL PROMPT_FILE N_PREDICT [--logits] [--no-fa] [--seq]\n", argv[0]);
         return 2;
     }
-    int want_logits = 0, no_fa = 0;
+    int want_logits = 0, no_fa = 0, seq = 0;
     for (int i = 4; i < argc; i++) {
         if (!strcmp(argv[i], "--logits")) want_logits = 1;
         if (!strcmp(argv[i], "--no-fa")) no_fa = 1;
+        if (!strcmp(argv[i], "--seq")) seq = 1;
     }
     int n_predict = atoi(argv[3]);
     char *prompt = read_file(argv[2]);
@@ -57,7 +58,10 @@ int main(int argc, char **argv) {
     printf("{\"n_vocab\": %d, \"prompt_tokens\": [", n_vocab);
     for (int i = 0; i < n_prompt; i++) printf("%s%d", i ? ", " : "", toks[i]);
     printf("]");
-    if (llama_decode(ctx, llama_batch_get_one(toks, n_prompt))) { fprintf(stderr, "decode failed\n"); return 1; }
+    for (int i = 0; i < (seq ? n_prompt : 1); i++) {
+        int n = seq ? 1 : n_prompt;
+        if (llama_decode(ctx, llama_batch_get_one(toks + i, n))) { fprintf(stderr, "decode failed\n"); return 1; }
+    }
     float *logits = llama_get_logits_ith(ctx, -1);
     if (want_logits) {
         printf(", \"logits\": [");

@@ -39,6 +39,9 @@ impl Architecture {
     }
 }
 
+/// Largest head size ouro supports (llama-family models use 64 to 256).
+pub const MAX_HEAD_DIM: usize = 512;
+
 /// Hyper-parameters of a llama-family model.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ModelConfig {
@@ -87,6 +90,9 @@ impl ModelConfig {
             Some(d) => d as usize,
             None => n_embd / n_head,
         };
+        if head_dim == 0 || head_dim > MAX_HEAD_DIM || head_dim % 2 != 0 {
+            return Err(bad("attention.key_length", format!("head size {head_dim} is not an even number in 2..={MAX_HEAD_DIM}")));
+        }
         let rope_dim = match file.get_u64(&key("rope.dimension_count")) {
             Some(d) => d as usize,
             None => head_dim,
