@@ -1,14 +1,15 @@
 //! The files of a journal directory: which are segments, which are checkpoints.
 //!
-//! Only regular files named exactly `<20 digits>.wal` or `<20 digits>.ckpt` belong to the
-//! journal; everything else in the directory is left alone.
+//! Only regular files named exactly `<20 digits>.wal` or `<20 digits>.ckpt`, the digits
+//! an lsn from 1 to [`MAX_LSN`], belong to the journal; everything else in the directory
+//! is left alone.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::checkpoint::CHECKPOINT_EXT;
 use super::segment::SEGMENT_EXT;
-use super::{JournalError, Lsn};
+use super::{JournalError, Lsn, MAX_LSN};
 
 /// Segment and checkpoint files found in a journal directory, each sorted by lsn.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -53,7 +54,7 @@ fn parse_name(name: &str, ext: &str) -> Option<Lsn> {
     if found_ext != ext || stem.len() != 20 || !stem.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    stem.parse().ok()
+    stem.parse().ok().filter(|lsn| (1..=MAX_LSN).contains(lsn))
 }
 
 #[cfg(test)]
@@ -69,8 +70,14 @@ mod tests {
         assert_eq!(parse_name("0000000000000000000a.wal", "wal"), None);
         assert_eq!(parse_name("00000000000000000001.wal.bak", "wal"), None);
         assert_eq!(parse_name("+0000000000000000001.wal", "wal"), None);
-        // 20 digits that overflow a u64 are not a journal name.
+        // Lsns outside 1..=MAX_LSN are not journal names.
         assert_eq!(parse_name("99999999999999999999.wal", "wal"), None);
+        assert_eq!(parse_name("18446744073709551615.wal", "wal"), None);
+        assert_eq!(parse_name("00000000000000000000.wal", "wal"), None);
+        assert_eq!(
+            parse_name(&format!("{MAX_LSN:020}.wal"), "wal"),
+            Some(MAX_LSN)
+        );
     }
 
     #[test]

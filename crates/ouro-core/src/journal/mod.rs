@@ -69,6 +69,10 @@ use segment::Segment;
 /// A record's sequence number: 1 for the first record, then one more for each.
 pub type Lsn = u64;
 
+/// The largest lsn a file name may carry (`i64::MAX`, so lsns also fit signed columns);
+/// keeps lsn arithmetic far from overflow whatever names are found on disk.
+pub const MAX_LSN: Lsn = i64::MAX as Lsn;
+
 /// One record read back from the journal.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Record {
