@@ -7,12 +7,41 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 
-use common::{Rng, copy_files, payload, read_all, segment_files, small_segments};
+use common::{Rng, payload, read_all};
 use ouro_core::journal::{FsyncPolicy, Journal, JournalError, JournalOptions, Lsn, TailRecovery};
 use serde::{Deserialize, Serialize};
 
 const FRAME_HEADER: u64 = 16;
 const SEGMENT_HEADER: u64 = 16;
+
+/// Small segments, so a few hundred records span many of them.
+fn small_segments(segment_size: u64) -> JournalOptions {
+    JournalOptions {
+        segment_size,
+        ..JournalOptions::default()
+    }
+}
+
+/// Copies the regular files of `from` into `to` (which must exist).
+fn copy_files(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).expect("read_dir") {
+        let entry = entry.expect("dir entry");
+        if entry.file_type().expect("file type").is_file() {
+            std::fs::copy(entry.path(), to.join(entry.file_name())).expect("copy");
+        }
+    }
+}
+
+/// Paths of the segment files in `dir`, oldest first.
+fn segment_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .expect("read_dir")
+        .map(|e| e.expect("dir entry").path())
+        .filter(|p| p.extension().is_some_and(|ext| ext == "wal"))
+        .collect();
+    files.sort();
+    files
+}
 
 fn append_n(journal: &mut Journal, n: u64, max_len: usize) {
     for _ in 0..n {

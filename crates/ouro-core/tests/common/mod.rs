@@ -1,11 +1,7 @@
-//! Helpers shared by the journal's integration tests: a seeded PRNG, deterministic
-//! payloads, and reading a whole journal back.
+//! Helpers shared by the journal's integration tests (`journal.rs`, `journal_crash.rs`):
+//! a seeded PRNG, deterministic payloads, and reading a whole journal back.
 
-#![allow(dead_code)] // each test binary uses its own subset of these helpers
-
-use std::path::Path;
-
-use ouro_core::journal::{Journal, JournalOptions, Lsn, Record};
+use ouro_core::journal::{Journal, Lsn, Record};
 
 /// xorshift64*: a small seeded generator, so failures can be replayed from the seed.
 pub struct Rng(u64);
@@ -59,33 +55,4 @@ pub fn read_all(journal: &Journal) -> Vec<Record> {
         .expect("iter_from(0)")
         .collect::<Result<Vec<_>, _>>()
         .expect("reading the journal")
-}
-
-/// Small segments, so a few hundred records span many of them.
-pub fn small_segments(segment_size: u64) -> JournalOptions {
-    JournalOptions {
-        segment_size,
-        ..JournalOptions::default()
-    }
-}
-
-/// Copies the regular files of `from` into `to` (which must exist).
-pub fn copy_files(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(from).expect("read_dir") {
-        let entry = entry.expect("dir entry");
-        if entry.file_type().expect("file type").is_file() {
-            std::fs::copy(entry.path(), to.join(entry.file_name())).expect("copy");
-        }
-    }
-}
-
-/// Paths of the segment files in `dir`, oldest first.
-pub fn segment_files(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .expect("read_dir")
-        .map(|e| e.expect("dir entry").path())
-        .filter(|p| p.extension().is_some_and(|ext| ext == "wal"))
-        .collect();
-    files.sort();
-    files
 }
