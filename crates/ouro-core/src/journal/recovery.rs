@@ -192,3 +192,74 @@ fn find_valid_after(
         valid_frame_at(&tail[at..], lsn_ok).map(|header| (start + at as u64, header.lsn))
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::journal::frame::encode;
+
+    /// Writes a segment starting at lsn 1 holding `payloads`; returns its path and the
+    /// offset of each frame.
+    fn segment_with(dir: &Path, payloads: &[&[u8]]) -> (PathBuf, Vec<u64>) {
+        let path = dir.join(segment::file_name(1));
+        let mut bytes = segment::header(1).to_vec();
+        let mut offsets = Vec::new();
+        let mut frame = Vec::new();
+        for (lsn, payload) in (1..).zip(payloads) {
+            offsets.push(bytes.len() as u64);
+            assert!(encode(&mut frame, lsn, payload).is_ok());
+            bytes.extend_from_slice(&frame);
+        }
+        assert!(std::fs::write(&path, bytes).is_ok());
+        (path, offsets)
+    }
+
+    #[test]
+    fn finds_the_next_valid_frame_after_damage() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (path, offsets) = segment_with(dir.path(), &[b"one", b"two", b"three"]);
+        let found = find_valid_after(&path, offsets[0], 2).expect("scan");
+        assert_eq!(found, Some((offsets[1], 2)));
+        // Records below the lower bound do not count as "valid records after".
+        let found = find_valid_after(&path, offsets[0], 4).expect("scan");
+        assert_eq!(found, None);
+        let found = find_valid_after(&path, offsets[2], 4).expect("scan");
+        assert_eq!(found, None);
+    }
+
+    #[test]
+    fn torn_last_segment_is_cut_at_the_last_whole_record() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (path, offsets) = segment_with(dir.path(), &[b"one", b"two"]);
+        let file = OpenOptions::new().write(true).open(&path).expect("open");
+        assert!(file.set_len(offsets[1] + 5).is_ok());
+        let (segments, report) =
+            recover(&[(1, path.clone())], TailRecovery::Strict).expect("recover");
+        assert_eq!(segments[0].records, 1);
+        assert_eq!(segments[0].len, offsets[1]);
+        assert_eq!(report.last_lsn, Some(1));
+        let truncation = report.truncation.expect("truncation");
+        assert_eq!((truncation.offset, truncation.bytes), (offsets[1], 5));
+        assert_eq!(
+            std::fs::metadata(&path).expect("metadata").len(),
+            offsets[1]
+        );
+    }
+
+    #[test]
+    fn damage_in_an_earlier_segment_is_an_error() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (first, offsets) = segment_with(dir.path(), &[b"one", b"two"]);
+        let file = OpenOptions::new().write(true).open(&first).expect("open");
+        assert!(file.set_len(offsets[1] + 5).is_ok());
+        let second = dir.path().join(segment::file_name(3));
+        assert!(std::fs::write(&second, segment::header(3)).is_ok());
+        let files = [(1, first.clone()), (3, second)];
+        match recover(&files, TailRecovery::DiscardAfterCorruption) {
+            Err(JournalError::Corrupt { path, offset, .. }) => {
+                assert_eq!((path, offset), (first, offsets[1]));
+            }
+            other => panic!("expected Corrupt, got {other:?}"),
+        }
+    }
+}
