@@ -1,0 +1,389 @@
+//! `bash`: run a shell command in the workspace, sandboxed, with a timeout and an output cap.
+//!
+//! The command runs as `bash -c` in its own process group; on timeout (and after it exits)
+//! the whole group is killed, so background children do not outlive the call. stdout and
+//! stderr are read concurrently, each kept up to the output limit. The sandbox (see
+//! [`crate::sandbox`]) is entered in the child; what it blocks shows up in the command's
+//! errors, and ouro records such blocks in the audit log (see [`sandbox_blocks`]).
+
+use std::io::Read;
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, Stdio};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::schema::{Prop, object};
+use super::{Access, Resource, Tool, ToolContext, ToolError, ToolOutput, parse_args};
+use crate::permissions::Action;
+use crate::sandbox::Profile;
+use crate::text::CappedBuffer;
+
+/// Runs shell commands.
+pub struct Bash;
+
+#[derive(Deserialize)]
+struct Args {
+    command: String,
+    timeout_secs: Option<u64>,
+    workdir: Option<String>,
+    #[serde(default)]
+    network: bool,
+}
+
+const NAME: &str = "bash";
+
+/// How long to wait for output pipes to close after the process group was killed.
+const DRAIN_GRACE: Duration = Duration::from_secs(2);
+
+impl Tool for Bash {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn description(&self) -> &'static str {
+        "Run a bash command in the workspace (sandboxed: writes only in the workspace and temp \
+         dirs, no network unless `network` is true and allowed). Returns the exit code, stdout \
+         and stderr. The command and all its children are killed after timeout_secs."
+    }
+
+    fn schema(&self) -> Value {
+        object(vec![
+            Prop::string("command", "The bash command line.").required(),
+            Prop::integer(
+                "timeout_secs",
+                1,
+                "Kill the command after this many seconds.",
+            ),
+            Prop::string(
+                "workdir",
+                "Working directory, relative to the workspace root.",
+            ),
+            Prop::boolean(
+                "network",
+                "The command needs network access (asks permission).",
+            ),
+        ])
+    }
+
+    fn accesses(&self, ctx: &ToolContext, args: &Value) -> Result<Vec<Access>, ToolError> {
+        let args: Args = parse_args(NAME, args)?;
+        if let Some(dir) = &args.workdir {
+            ctx.workspace.resolve(dir)?;
+        }
+        let mut accesses = vec![Access {
+            action: Action::Execute,
+            resource: Resource::Command(args.command),
+        }];
+        if args.network {
+            accesses.push(Access {
+                action: Action::Network,
+                resource: Resource::Name("*".to_string()),
+            });
+        }
+        Ok(accesses)
+    }
+
+    fn run(&self, ctx: &ToolContext, args: Value) -> Result<ToolOutput, ToolError> {
+        let args: Args = parse_args(NAME, &args)?;
+        let workdir = match &args.workdir {
+            Some(dir) => ctx.workspace.resolve(dir)?,
+            None => ctx.workspace.root().to_path_buf(),
+        };
+        if !workdir.is_dir() {
+            return Err(ToolError::failed(
+                NAME,
+                format!("workdir `{}` is not a directory", ctx.rel(&workdir)),
+            ));
+        }
+        let timeout = args
+            .timeout_secs
+            .map(Duration::from_secs)
+            .unwrap_or(ctx.limits.default_timeout)
+            .min(ctx.limits.max_timeout);
+        let profile = Profile::for_policy(&ctx.policy, args.network)
+            .map_err(crate::sandbox::SandboxError::from)?;
+        let confinement = ctx
+            .sandbox
+            .confine(&profile, ctx.policy.sandbox_requirement())?;
+        let mut summary = confinement.covers.join("; ");
+        if !confinement.gaps.is_empty() {
+            summary.push_str(&format!(" | gaps: {}", confinement.gaps.join("; ")));
+        }
+        if summary.is_empty() {
+            summary = "no confinement needed".to_string();
+        }
+        ctx.audit
+            .record(NAME, "execute", &args.command, "sandboxed", &summary)?;
+        let sandboxed = confinement.is_active();
+
+        let mut cmd = Command::new("bash");
+        cmd.arg("-c")
+            .arg(&args.command)
+            .current_dir(&workdir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0);
+        confinement.install(&mut cmd);
+        let mut child = cmd
+            .spawn()
+            .map_err(|e| ToolError::failed(NAME, format!("cannot start bash: {e}")))?;
+        let limit = ctx.limits.max_output_bytes;
+        let stdout = reader(child.stdout.take(), limit);
+        let stderr = reader(child.stderr.take(), limit);
+        let (status, timed_out) = wait_with_timeout(&mut child, timeout)?;
+        let stdout = collect(stdout);
+        let stderr = collect(stderr);
+
+        let mut out = match (timed_out, status.and_then(|s| s.code())) {
+            (true, _) => format!(
+                "timed out after {}s: the command and its process group were killed\n",
+                timeout.as_secs()
+            ),
+            (false, Some(code)) => format!("exit code: {code}\n"),
+            (false, None) => "killed by a signal\n".to_string(),
+        };
+        if sandboxed {
+            let blocks = sandbox_blocks(&stdout, &stderr, &profile);
+            for (action, line, rule) in &blocks {
+                ctx.audit
+                    .record(NAME, action.as_str(), line, "blocked", rule)?;
+            }
+            if !blocks.is_empty() {
+                out.push_str(&format!(
+                    "sandbox: {} operation(s) were blocked by ouro's sandbox\n",
+                    blocks.len()
+                ));
+            }
+        }
+        out.push_str("--- stdout ---\n");
+        out.push_str(&stdout);
+        if !stdout.is_empty() && !stdout.ends_with('\n') {
+            out.push('\n');
+        }
+        out.push_str("--- stderr ---\n");
+        out.push_str(&stderr);
+        Ok(ToolOutput::text(ctx, &out))
+    }
+}
+
+type Reader = Option<JoinHandle<String>>;
+
+/// Reads a pipe to its end on a thread, keeping up to `limit` bytes.
+fn reader(pipe: Option<impl Read + Send + 'static>, limit: usize) -> Reader {
+    pipe.map(|mut pipe| {
+        std::thread::spawn(move || {
+            let mut buf = CappedBuffer::new(limit);
+            let mut chunk = [0u8; 8192];
+            loop {
+                match pipe.read(&mut chunk) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => buf.push(&chunk[..n]),
+                }
+            }
+            buf.finish()
+        })
+    })
+}
+
+/// The text a reader thread collected; gives up after a grace period if a process that left
+/// the group still holds the pipe open.
+fn collect(handle: Reader) -> String {
+    let Some(handle) = handle else {
+        return String::new();
+    };
+    let deadline = Instant::now() + DRAIN_GRACE;
+    while !handle.is_finished() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    if handle.is_finished() {
+        handle
+            .join()
+            .unwrap_or_else(|_| "(output reader failed)".to_string())
+    } else {
+        "(output still open: a process escaped the process group and holds it)\n".to_string()
+    }
+}
+
+/// Waits for `child` up to `timeout`; kills its whole process group on timeout and, to reap
+/// background children, after it exits. Returns the exit status (if any) and whether it
+/// timed out.
+fn wait_with_timeout(
+    child: &mut Child,
+    timeout: Duration,
+) -> Result<(Option<std::process::ExitStatus>, bool), ToolError> {
+    let pgid = child.id() as libc::pid_t;
+    let deadline = Instant::now() + timeout;
+    let io = |e: std::io::Error| ToolError::failed(NAME, format!("waiting for the command: {e}"));
+    loop {
+        if let Some(status) = child.try_wait().map_err(io)? {
+            kill_group(pgid);
+            return Ok((Some(status), false));
+        }
+        if Instant::now() >= deadline {
+            kill_group(pgid);
+            let status = child.wait().map_err(io)?;
+            return Ok((Some(status), true));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn kill_group(pgid: libc::pid_t) {
+    // SAFETY: kill takes no pointers; a negative pid names the process group we created.
+    unsafe {
+        libc::kill(-pgid, libc::SIGKILL);
+    }
+}
+
+/// Error lines that show the sandbox stopped something, classified by action.
+///
+/// Landlock and the network namespace make system calls fail (`EACCES`, `EPERM`,
+/// `ENETUNREACH`) without telling the parent, so ouro infers blocks from the command's error
+/// output: a line reporting such an error counts as a network block if it speaks of the
+/// network, as a read block if it names a hidden path, and as a write block otherwise.
+/// Commands that swallow their errors leave no trace; the "sandboxed" audit record of every
+/// command states what was enforced regardless.
+pub fn sandbox_blocks(
+    stdout: &str,
+    stderr: &str,
+    profile: &Profile,
+) -> Vec<(Action, String, &'static str)> {
+    const DENIALS: [&str; 4] = [
+        "permission denied",
+        "operation not permitted",
+        "network is unreachable",
+        "cannot assign requested address",
+    ];
+    let hidden_names: Vec<String> = profile
+        .deny_read
+        .iter()
+        .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .collect();
+    let mut blocks = Vec::new();
+    for line in stderr.lines().chain(stdout.lines()) {
+        let lower = line.to_ascii_lowercase();
+        if !DENIALS.iter().any(|d| lower.contains(d)) {
+            continue;
+        }
+        let network_words = ["network", "connect", "socket", "/dev/tcp", "/dev/udp"];
+        let shown = crate::text::truncate(line.trim(), 300);
+        if !profile.network && network_words.iter().any(|w| lower.contains(w)) {
+            blocks.push((Action::Network, shown, "sandbox: network"));
+        } else if hidden_names.iter().any(|n| line.contains(n.as_str()))
+            || profile
+                .deny_read
+                .iter()
+                .any(|p| line.contains(&*p.to_string_lossy()))
+        {
+            blocks.push((Action::Read, shown, "sandbox: landlock (hidden path)"));
+        } else if profile.write_roots.is_some() || !profile.deny_write.is_empty() {
+            blocks.push((
+                Action::Write,
+                shown,
+                "sandbox: landlock (outside write roots)",
+            ));
+        }
+    }
+    blocks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tools::testing::Fixture;
+    use serde_json::json;
+
+    #[test]
+    fn runs_in_workdir_and_reports_exit_code() {
+        let f = Fixture::new();
+        f.write("sub/x.txt", "hello\n");
+        let out = f
+            .run(
+                &Bash,
+                json!({"command": "cat x.txt; echo err >&2; exit 3", "workdir": "sub"}),
+            )
+            .unwrap()
+            .content;
+        assert!(out.starts_with("exit code: 3\n"), "{out}");
+        assert!(out.contains("--- stdout ---\nhello\n"), "{out}");
+        assert!(out.contains("--- stderr ---\nerr\n"), "{out}");
+    }
+
+    #[test]
+    fn timeout_kills_the_whole_process_group() {
+        let f = Fixture::new();
+        let started = Instant::now();
+        let out = f
+            .run(
+                &Bash,
+                json!({
+                    "command": "sleep 60 & echo $! > child.pid; sleep 60",
+                    "timeout_secs": 1
+                }),
+            )
+            .unwrap()
+            .content;
+        assert!(started.elapsed() < Duration::from_secs(20));
+        assert!(out.starts_with("timed out after 1s"), "{out}");
+        let pid: i32 = f.read("child.pid").trim().parse().unwrap();
+        // The background child must be gone (or a zombie awaiting its reaper).
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let gone =
+                stat.is_empty() || stat.split(") ").nth(1).is_some_and(|s| s.starts_with('Z'));
+            if gone {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "background child {pid} survived: {stat}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    #[test]
+    fn output_is_capped_with_marker() {
+        let f = Fixture::new();
+        let out = f
+            .run(
+                &Bash,
+                json!({"command": "head -c 100000 /dev/zero | tr '\\0' a"}),
+            )
+            .unwrap()
+            .content;
+        assert!(out.contains("[... output truncated:"), "{}", &out[..200]);
+        assert!(out.len() < 5000, "{}", out.len());
+    }
+
+    #[test]
+    fn workdir_escape_is_rejected() {
+        let f = Fixture::new();
+        let err = f
+            .run(&Bash, json!({"command": "ls", "workdir": "../.."}))
+            .unwrap_err();
+        assert!(err.to_string().contains("escapes"), "{err}");
+    }
+
+    #[test]
+    fn classifies_blocks() {
+        let profile = Profile {
+            write_roots: Some(vec!["/ws".into()]),
+            deny_read: vec!["/ws/.env".into()],
+            deny_write: vec![],
+            network: false,
+        };
+        let stderr = "cat: .env: Permission denied\n\
+                      bash: /opt/x: Permission denied\n\
+                      bash: connect: Network is unreachable\n\
+                      fine line\n";
+        let blocks = sandbox_blocks("", stderr, &profile);
+        let actions: Vec<Action> = blocks.iter().map(|b| b.0).collect();
+        assert_eq!(actions, [Action::Read, Action::Write, Action::Network]);
+    }
+}

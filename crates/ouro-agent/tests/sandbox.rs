@@ -1,0 +1,246 @@
+//! Acceptance tests for the bash sandbox, run through the checked [`ToolRunner`]: writes
+//! outside the workspace, reads of a denied `.env` and network connections are blocked, and
+//! every block is audited. When the kernel lacks a protection the test says so loudly and
+//! checks that ouro reports it missing.
+
+use std::io::Read;
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ouro_agent::audit::{AuditLog, AuditRecord};
+use ouro_agent::permissions::{HeadlessApprover, PermissionsConfig, RuleConfig};
+use ouro_agent::sandbox::Sandbox;
+use ouro_agent::tools::{Limits, ToolContext, ToolRegistry};
+use ouro_agent::{ToolRunner, Workspace};
+use serde_json::json;
+
+struct Setup {
+    _dir: tempfile::TempDir,
+    runner: ToolRunner,
+    audit_path: PathBuf,
+    ws: PathBuf,
+}
+
+fn setup(config: PermissionsConfig) -> Setup {
+    // Under the target dir rather than /tmp, as real workspaces are: a directory that holds a
+    // hidden file's ancestors only lends traverse rights to entries created during a command
+    // (see the allowlist module), which would make /tmp awkward for these tests.
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let ws_path = dir.path().join("ws");
+    std::fs::create_dir_all(ws_path.join("src")).unwrap();
+    std::fs::write(ws_path.join(".env"), "API_KEY=sk-secret-123\n").unwrap();
+    std::fs::write(ws_path.join("src/main.rs"), "fn main() {}\n").unwrap();
+    let workspace = Workspace::new(&ws_path).unwrap();
+    let ws = workspace.root().to_path_buf();
+    let policy = Arc::new(config.compile(&ws).unwrap());
+    let audit_path = dir.path().join("audit.jsonl");
+    let audit = Arc::new(AuditLog::open(&audit_path, "acceptance").unwrap());
+    let ctx = ToolContext {
+        workspace,
+        policy,
+        sandbox: Sandbox::probe(),
+        audit,
+        limits: Limits::default(),
+    };
+    let runner = ToolRunner::new(ToolRegistry::standard(), ctx, Box::new(HeadlessApprover));
+    Setup {
+        _dir: dir,
+        runner,
+        audit_path,
+        ws,
+    }
+}
+
+fn bash(s: &Setup, command: &str) -> String {
+    s.runner
+        .call("bash", json!({"command": command, "timeout_secs": 20}))
+        .unwrap()
+        .content
+}
+
+fn blocked(s: &Setup, action: &str) -> Vec<AuditRecord> {
+    AuditLog::read_all(&s.audit_path)
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.decision == "blocked" && r.action == action)
+        .collect()
+}
+
+/// Says loudly that a protection is missing and checks ouro reports it; returns true if so.
+fn missing(sandbox: &Sandbox, what: &str, needle: &str) -> bool {
+    let report = sandbox.report();
+    eprintln!("!!! KERNEL LACKS {what}: this acceptance check cannot run here.\n{report}");
+    assert!(
+        sandbox.missing().iter().any(|m| m.contains(needle)),
+        "ouro does not report {what} missing: {report}"
+    );
+    true
+}
+
+#[test]
+fn writing_outside_the_workspace_is_blocked_and_audited() {
+    let s = setup(PermissionsConfig::default());
+    let sandbox = Sandbox::probe();
+    println!("{}", sandbox.report());
+    if sandbox.landlock_abi().is_none() {
+        missing(&sandbox, "Landlock", "Landlock unavailable");
+        return;
+    }
+    // Outside the workspace and outside every temp dir: the crate's target tmp dir.
+    let outside = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("sandbox-escape");
+    std::fs::create_dir_all(&outside).unwrap();
+    let target = outside.join(format!("pwned-{}", std::process::id()));
+    let _ = std::fs::remove_file(&target);
+    let out = bash(&s, &format!("echo pwned > {}", target.display()));
+    assert!(!target.exists(), "write escaped the sandbox: {out}");
+    assert!(out.contains("Permission denied"), "{out}");
+    let records = blocked(&s, "write");
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert!(records[0].resource.contains("pwned"), "{records:?}");
+    // Writing inside the workspace and in /tmp still works.
+    let out = bash(
+        &s,
+        "echo ok > src/new.txt && echo tmp > \"$(mktemp)\" && cat src/new.txt",
+    );
+    assert!(
+        out.starts_with("exit code: 0") && out.contains("ok"),
+        "{out}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(s.ws.join("src/new.txt")).unwrap(),
+        "ok\n"
+    );
+}
+
+#[test]
+fn reading_a_denied_env_file_is_blocked_and_audited() {
+    let s = setup(PermissionsConfig::default());
+    let sandbox = Sandbox::probe();
+    if sandbox.landlock_abi().is_none() {
+        missing(&sandbox, "Landlock", "denied files stay readable");
+        return;
+    }
+    let out = bash(&s, "cat .env; cat ./src/../.env; cp .env src/copy; ls -a");
+    assert!(!out.contains("sk-secret-123"), "secret leaked: {out}");
+    assert!(out.contains(".env: Permission denied"), "{out}");
+    // The file is still listed, and other files stay readable.
+    assert!(out.contains("src"), "{out}");
+    let out = bash(
+        &s,
+        "cat src/main.rs && head -c 4 /etc/hostname >/dev/null && echo fine",
+    );
+    assert!(
+        out.contains("fn main() {}") && out.contains("fine"),
+        "{out}"
+    );
+    assert!(blocked(&s, "read").len() >= 2, "{:?}", blocked(&s, "read"));
+    // The read_file tool refuses it too, by policy, and that decision is audited.
+    let err = s
+        .runner
+        .call("read_file", json!({"path": ".env"}))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("permission denied") && err.contains(".env"),
+        "{err}"
+    );
+    let denies: Vec<AuditRecord> = AuditLog::read_all(&s.audit_path)
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.tool == "read_file" && r.decision == "deny")
+        .collect();
+    assert_eq!(denies.len(), 1);
+    assert!(denies[0].rule.contains("**/.env"), "{denies:?}");
+}
+
+/// A listener that reports whether anything connected within the test.
+fn listener() -> (u16, std::sync::mpsc::Receiver<String>) {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in l.incoming().flatten() {
+            let mut stream = stream;
+            let mut text = String::new();
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+            let _ = stream.read_to_string(&mut text);
+            if tx.send(text).is_err() {
+                break;
+            }
+        }
+    });
+    (port, rx)
+}
+
+#[test]
+fn network_is_blocked_and_audited_unless_allowed() {
+    let sandbox = Sandbox::probe();
+    if sandbox.netns().is_none() && sandbox.landlock_abi().is_none_or(|abi| abi < 4) {
+        missing(
+            &sandbox,
+            "network isolation",
+            "network namespaces unavailable",
+        );
+        return;
+    }
+    let (port, rx) = listener();
+    let s = setup(PermissionsConfig::default());
+    let out = bash(&s, &format!("echo hello > /dev/tcp/127.0.0.1/{port}"));
+    assert!(out.contains("connect"), "{out}");
+    assert!(
+        rx.recv_timeout(Duration::from_millis(500)).is_err(),
+        "the listener was reached: {out}"
+    );
+    assert!(!blocked(&s, "network").is_empty(), "{out}");
+
+    // Asking for network under the default mode needs approval; headless refuses.
+    let err = s
+        .runner
+        .call("bash", json!({"command": "true", "network": true}))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("permission denied: network"), "{err}");
+
+    // With a rule allowing the network, the same command reaches the listener.
+    let allowed = setup(PermissionsConfig {
+        rules: vec![RuleConfig {
+            action: ouro_agent::permissions::Action::Network,
+            pattern: "*".into(),
+            decision: ouro_agent::permissions::Verdict::Allow,
+        }],
+        ..PermissionsConfig::default()
+    });
+    let out = allowed
+        .runner
+        .call(
+            "bash",
+            json!({"command": format!("echo hello > /dev/tcp/127.0.0.1/{port}"), "network": true}),
+        )
+        .unwrap()
+        .content;
+    assert!(out.starts_with("exit code: 0"), "{out}");
+    assert_eq!(rx.recv_timeout(Duration::from_secs(5)).unwrap(), "hello\n");
+}
+
+#[test]
+fn every_command_records_its_confinement() {
+    let s = setup(PermissionsConfig::default());
+    bash(&s, "true");
+    let records = AuditLog::read_all(&s.audit_path).unwrap();
+    let kinds: Vec<(&str, &str)> = records
+        .iter()
+        .map(|r| (r.action.as_str(), r.decision.as_str()))
+        .collect();
+    assert_eq!(kinds, [("execute", "allow"), ("execute", "sandboxed")]);
+    let sandbox = Sandbox::probe();
+    if sandbox.landlock_abi().is_some() {
+        assert!(
+            records[1].rule.contains("writes confined to"),
+            "{}",
+            records[1].rule
+        );
+    }
+    assert_eq!(records[0].session, "acceptance");
+}
