@@ -93,7 +93,8 @@ impl ThreadPool {
         // The workers reach `f` through this local reference; `Finish` below keeps it (and
         // `f`) alive until every worker is done with it, even if `f` panics here.
         let job_ref: &Job<'_> = f;
-        s.job.store(&job_ref as *const &Job<'_> as *mut (), Ordering::Relaxed);
+        s.job
+            .store(&job_ref as *const &Job<'_> as *mut (), Ordering::Relaxed);
         s.pending.store(n - 1, Ordering::Relaxed);
         s.generation.fetch_add(1, Ordering::SeqCst);
         if s.sleepers.load(Ordering::SeqCst) > 0 {

@@ -70,7 +70,9 @@ mod tests {
 
     #[test]
     fn q8_1_sum_field_matches_quants() {
-        let x: Vec<f32> = (0..64).map(|i| ((i * 37 % 23) as f32 - 11.0) * 0.13).collect();
+        let x: Vec<f32> = (0..64)
+            .map(|i| ((i * 37 % 23) as f32 - 11.0) * 0.13)
+            .collect();
         let mut q = vec![0u8; 72];
         quantize_act(GgmlType::Q8_1, &x, &mut q);
         let mut y = vec![0.0f32; 64];

@@ -157,7 +157,15 @@ fn quant_k_scales(x: &[f32], b: &mut [u8], nmax: i32, rmin: f32, nstep: i32, l: 
         for (w, v) in weights.iter_mut().zip(xs) {
             *w = av_x + v.abs();
         }
-        let (s, m) = make_qkx2_quants(nmax, xs, &weights, &mut l[32 * j..32 * j + 32], rmin, 0.1, nstep);
+        let (s, m) = make_qkx2_quants(
+            nmax,
+            xs,
+            &weights,
+            &mut l[32 * j..32 * j + 32],
+            rmin,
+            0.1,
+            nstep,
+        );
         scales[j] = s;
         mins[j] = m;
         if s > max_scale {
@@ -167,7 +175,11 @@ fn quant_k_scales(x: &[f32], b: &mut [u8], nmax: i32, rmin: f32, nstep: i32, l: 
             max_min = m;
         }
     }
-    let inv_scale = if max_scale > 0.0 { 63.0 / max_scale } else { 0.0 };
+    let inv_scale = if max_scale > 0.0 {
+        63.0 / max_scale
+    } else {
+        0.0
+    };
     let inv_min = if max_min > 0.0 { 63.0 / max_min } else { 0.0 };
     let sc = &mut b[4..16];
     sc.fill(0);
@@ -268,7 +280,8 @@ pub(crate) fn quant_q6_k(x: &[f32], b: &mut [u8]) {
             let q = |k: usize| lb[i + 32 * k] as u8;
             b[64 * n + i] = (q(0) & 0xF) | ((q(2) & 0xF) << 4);
             b[64 * n + i + 32] = (q(1) & 0xF) | ((q(3) & 0xF) << 4);
-            b[128 + 32 * n + i] = (q(0) >> 4) | ((q(1) >> 4) << 2) | ((q(2) >> 4) << 4) | ((q(3) >> 4) << 6);
+            b[128 + 32 * n + i] =
+                (q(0) >> 4) | ((q(1) >> 4) << 2) | ((q(2) >> 4) << 4) | ((q(3) >> 4) << 6);
         }
     }
 }
@@ -290,7 +303,10 @@ pub(crate) fn quant_q8_k(x: &[f32], b: &mut [u8]) {
         *q = nearest_int(iscale * v).min(127) as i8 as u8;
     }
     for j in 0..16 {
-        let sum: i32 = b[4 + 16 * j..20 + 16 * j].iter().map(|&q| q as i8 as i32).sum();
+        let sum: i32 = b[4 + 16 * j..20 + 16 * j]
+            .iter()
+            .map(|&q| q as i8 as i32)
+            .sum();
         b[260 + 2 * j..262 + 2 * j].copy_from_slice(&(sum as i16).to_le_bytes());
     }
     b[0..4].copy_from_slice(&(1.0 / iscale).to_le_bytes());

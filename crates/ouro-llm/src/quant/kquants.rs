@@ -6,7 +6,11 @@ use super::blocks::{f16_at, f32_at, scale_min_k4};
 pub(crate) fn dequant_q4_k(b: &[u8], y: &mut [f32]) {
     let (d, min) = (f16_at(b, 0), f16_at(b, 2));
     let scales = &b[4..16];
-    for (c, (q, out)) in b[16..144].chunks_exact(32).zip(y.chunks_exact_mut(64)).enumerate() {
+    for (c, (q, out)) in b[16..144]
+        .chunks_exact(32)
+        .zip(y.chunks_exact_mut(64))
+        .enumerate()
+    {
         let (sc1, m1) = scale_min_k4(2 * c, scales);
         let (sc2, m2) = scale_min_k4(2 * c + 1, scales);
         let (d1, m1) = (d * sc1 as f32, min * m1 as f32);
@@ -22,7 +26,11 @@ pub(crate) fn dequant_q5_k(b: &[u8], y: &mut [f32]) {
     let (d, min) = (f16_at(b, 0), f16_at(b, 2));
     let scales = &b[4..16];
     let qh = &b[16..48];
-    for (c, (ql, out)) in b[48..176].chunks_exact(32).zip(y.chunks_exact_mut(64)).enumerate() {
+    for (c, (ql, out)) in b[48..176]
+        .chunks_exact(32)
+        .zip(y.chunks_exact_mut(64))
+        .enumerate()
+    {
         let (sc1, m1) = scale_min_k4(2 * c, scales);
         let (sc2, m2) = scale_min_k4(2 * c + 1, scales);
         let (d1, m1) = (d * sc1 as f32, min * m1 as f32);

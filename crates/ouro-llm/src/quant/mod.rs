@@ -9,8 +9,8 @@ mod act;
 mod blocks;
 mod dot;
 mod float;
-mod kquants;
 mod kquantize;
+mod kquants;
 mod legacy;
 mod matmul;
 #[cfg(target_arch = "x86_64")]

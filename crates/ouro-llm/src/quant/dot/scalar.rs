@@ -126,7 +126,9 @@ fn k4_sums(scales: &[u8], x: &[u8], q: impl Fn(usize) -> i32) -> (i32, i32) {
     let (mut sumi, mut summ) = (0i32, 0i32);
     for j in 0..8 {
         let (sc, m) = scale_min_k4(j, scales);
-        let s: i32 = (0..32).map(|l| q(32 * j + l) * x[4 + 32 * j + l] as i8 as i32).sum();
+        let s: i32 = (0..32)
+            .map(|l| q(32 * j + l) * x[4 + 32 * j + l] as i8 as i32)
+            .sum();
         sumi += sc as i32 * s;
         let bs = i16_at(x, 260 + 4 * j) as i32 + i16_at(x, 262 + 4 * j) as i32;
         summ += m as i32 * bs;

@@ -138,7 +138,7 @@ macro_rules! x86_kernels {
         /// (q4_1/q5_1, paired with the activation's sum field) or 0.
         macro_rules! legacy_kernel {
             ($name:ident, $generic:ident, $wsz:expr, $xsz:expr, $xq:expr, $min:expr,
-             |$wb:ident| $unpack:expr, $signed:expr) => {
+                             |$wb:ident| $unpack:expr, $signed:expr) => {
                 by_nt!($name, $generic);
 
                 #[target_feature(enable = $feat)]
@@ -180,19 +180,52 @@ macro_rules! x86_kernels {
             };
         }
 
-        legacy_kernel!(q4_0_dot, q4_0_nt, 18, 34, 2, 0,
-            |wb| _mm256_sub_epi8(nibbles(wb.add(2)), _mm256_set1_epi8(8)), true);
-        legacy_kernel!(q4_1_dot, q4_1_nt, 20, 36, 4, 2, |wb| nibbles(wb.add(4)), false);
-        legacy_kernel!(q5_0_dot, q5_0_nt, 22, 34, 2, 0,
+        legacy_kernel!(
+            q4_0_dot,
+            q4_0_nt,
+            18,
+            34,
+            2,
+            0,
+            |wb| _mm256_sub_epi8(nibbles(wb.add(2)), _mm256_set1_epi8(8)),
+            true
+        );
+        legacy_kernel!(
+            q4_1_dot,
+            q4_1_nt,
+            20,
+            36,
+            4,
+            2,
+            |wb| nibbles(wb.add(4)),
+            false
+        );
+        legacy_kernel!(
+            q5_0_dot,
+            q5_0_nt,
+            22,
+            34,
+            2,
+            0,
             |wb| _mm256_or_si256(
                 nibbles(wb.add(6)),
                 _mm256_andnot_si256(bits32(wb.add(2)), _mm256_set1_epi8(0xF0u8 as i8))
-            ), true);
-        legacy_kernel!(q5_1_dot, q5_1_nt, 24, 36, 4, 2,
+            ),
+            true
+        );
+        legacy_kernel!(
+            q5_1_dot,
+            q5_1_nt,
+            24,
+            36,
+            4,
+            2,
             |wb| _mm256_or_si256(
                 nibbles(wb.add(8)),
                 _mm256_and_si256(bits32(wb.add(4)), _mm256_set1_epi8(0x10))
-            ), false);
+            ),
+            false
+        );
         legacy_kernel!(q8_0_dot, q8_0_nt, 34, 34, 2, 0, |wb| load(wb.add(2)), true);
 
         /// Plain float rows: `$load(p)` reads 8 elements as f32, `$one(p)` one element.
@@ -216,18 +249,30 @@ macro_rules! x86_kernels {
                         let mut i = 0;
                         while i + 16 <= n {
                             for h in 0..2 {
-                                let wv = { let $p = wp.add((i + 8 * h) * $esz); $load };
+                                let wv = {
+                                    let $p = wp.add((i + 8 * h) * $esz);
+                                    $load
+                                };
                                 for t in 0..NT {
-                                    let xv = { let $p = xp.add(t * xs + (i + 8 * h) * $esz); $load };
+                                    let xv = {
+                                        let $p = xp.add(t * xs + (i + 8 * h) * $esz);
+                                        $load
+                                    };
                                     acc[t][h] = _mm256_fmadd_ps(wv, xv, acc[t][h]);
                                 }
                             }
                             i += 16;
                         }
                         for j in i..n {
-                            let wv = { let $p = wp.add(j * $esz); $one };
+                            let wv = {
+                                let $p = wp.add(j * $esz);
+                                $one
+                            };
                             for t in 0..NT {
-                                tail[t] += wv * { let $p = xp.add(t * xs + j * $esz); $one };
+                                tail[t] += wv * {
+                                    let $p = xp.add(t * xs + j * $esz);
+                                    $one
+                                };
                             }
                         }
                     }
@@ -238,14 +283,30 @@ macro_rules! x86_kernels {
             };
         }
 
-        float_kernel!(f32_dot, f32_nt, 4, |p| _mm256_loadu_ps(p as *const f32),
-            (p as *const f32).read_unaligned());
-        float_kernel!(f16_dot, f16_nt, 2,
-            |p| _mm256_cvtph_ps(_mm_loadu_si128(p as *const __m128i)), f16(p));
-        float_kernel!(bf16_dot, bf16_nt, 2,
+        float_kernel!(
+            f32_dot,
+            f32_nt,
+            4,
+            |p| _mm256_loadu_ps(p as *const f32),
+            (p as *const f32).read_unaligned()
+        );
+        float_kernel!(
+            f16_dot,
+            f16_nt,
+            2,
+            |p| _mm256_cvtph_ps(_mm_loadu_si128(p as *const __m128i)),
+            f16(p)
+        );
+        float_kernel!(
+            bf16_dot,
+            bf16_nt,
+            2,
             |p| _mm256_castsi256_ps(_mm256_slli_epi32(
-                _mm256_cvtepu16_epi32(_mm_loadu_si128(p as *const __m128i)), 16)),
-            f32::from_bits(((p as *const u16).read_unaligned() as u32) << 16));
+                _mm256_cvtepu16_epi32(_mm_loadu_si128(p as *const __m128i)),
+                16
+            )),
+            f32::from_bits(((p as *const u16).read_unaligned() as u32) << 16)
+        );
 
         /// The 6-bit scales (bytes 0..8) and mins (bytes 8..16) of a q4_K/q5_K block,
         /// unpacked from its 12 scale bytes at `p` (llama.cpp's `utmp` shuffle).
@@ -311,8 +372,12 @@ macro_rules! x86_kernels {
                                 let s_h = _mm256_set1_epi16(((sc >> (16 * $j + 8)) & 0xFF) as i16);
                                 for t in 0..NT {
                                     let y = xp.add(t * xs + b * 292 + 4 + 64 * $j);
-                                    let pl = _mm256_madd_epi16(s_l, _mm256_maddubs_epi16(ql, load(y)));
-                                    let ph = _mm256_madd_epi16(s_h, _mm256_maddubs_epi16(qh, load(y.add(32))));
+                                    let pl =
+                                        _mm256_madd_epi16(s_l, _mm256_maddubs_epi16(ql, load(y)));
+                                    let ph = _mm256_madd_epi16(
+                                        s_h,
+                                        _mm256_maddubs_epi16(qh, load(y.add(32))),
+                                    );
                                     sumi[t] = _mm256_add_epi32(sumi[t], _mm256_add_epi32(pl, ph));
                                 }
                             }
@@ -336,7 +401,10 @@ macro_rules! x86_kernels {
         k4_kernel!(q4_k_dot, q4_k_nt, 144, |wb, j| {
             let bits = load(wb.add(16 + 32 * j));
             let m4 = _mm256_set1_epi8(0xF);
-            (_mm256_and_si256(bits, m4), _mm256_and_si256(_mm256_srli_epi16(bits, 4), m4))
+            (
+                _mm256_and_si256(bits, m4),
+                _mm256_and_si256(_mm256_srli_epi16(bits, 4), m4),
+            )
         });
         k4_kernel!(q5_k_dot, q5_k_nt, 176, |wb, j| {
             let bits = load(wb.add(48 + 32 * j));
@@ -345,7 +413,10 @@ macro_rules! x86_kernels {
             let lo = _mm256_and_si256(bits, m4);
             let hi = _mm256_and_si256(_mm256_srli_epi16(bits, 4), m4);
             let s = 2 * j as i32;
-            (_mm256_or_si256(lo, fifth_bit(hbits, s)), _mm256_or_si256(hi, fifth_bit(hbits, s + 1)))
+            (
+                _mm256_or_si256(lo, fifth_bit(hbits, s)),
+                _mm256_or_si256(hi, fifth_bit(hbits, s + 1)),
+            )
         });
 
         by_nt!(q6_k_dot, q6_k_nt);
@@ -370,14 +441,31 @@ macro_rules! x86_kernels {
                         let b2 = load(wb.add(64 * n + 32));
                         let hb = load(wb.add(128 + 32 * n));
                         let q = [
-                            _mm256_or_si256(_mm256_and_si256(b1, m15),
-                                _mm256_slli_epi16(_mm256_and_si256(hb, m3), 4)),
-                            _mm256_or_si256(_mm256_and_si256(b2, m15),
-                                _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2), m3), 4)),
-                            _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(b1, 4), m15),
-                                _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 4), m3), 4)),
-                            _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(b2, 4), m15),
-                                _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 6), m3), 4)),
+                            _mm256_or_si256(
+                                _mm256_and_si256(b1, m15),
+                                _mm256_slli_epi16(_mm256_and_si256(hb, m3), 4),
+                            ),
+                            _mm256_or_si256(
+                                _mm256_and_si256(b2, m15),
+                                _mm256_slli_epi16(
+                                    _mm256_and_si256(_mm256_srli_epi16(hb, 2), m3),
+                                    4,
+                                ),
+                            ),
+                            _mm256_or_si256(
+                                _mm256_and_si256(_mm256_srli_epi16(b1, 4), m15),
+                                _mm256_slli_epi16(
+                                    _mm256_and_si256(_mm256_srli_epi16(hb, 4), m3),
+                                    4,
+                                ),
+                            ),
+                            _mm256_or_si256(
+                                _mm256_and_si256(_mm256_srli_epi16(b2, 4), m15),
+                                _mm256_slli_epi16(
+                                    _mm256_and_si256(_mm256_srli_epi16(hb, 6), m3),
+                                    4,
+                                ),
+                            ),
                         ];
                         for (k, qk) in q.iter().enumerate() {
                             let s = 8 * n + 2 * k;
@@ -398,7 +486,8 @@ macro_rules! x86_kernels {
                         let sub = _mm256_slli_epi32(_mm256_madd_epi16(bsums, sc16), 5);
                         let s = _mm256_sub_epi32(sumi[t], sub);
                         let yd = (xb as *const f32).read_unaligned();
-                        acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(yd * dw), _mm256_cvtepi32_ps(s), acc[t]);
+                        acc[t] =
+                            _mm256_fmadd_ps(_mm256_set1_ps(yd * dw), _mm256_cvtepi32_ps(s), acc[t]);
                     }
                 }
             }
