@@ -2,11 +2,11 @@
 //!
 //! The vocabulary holds three control tokens, the 256 byte tokens spelled with GPT-2's
 //! byte-to-unicode mapping, and then one token per merge. Each merge joins a word-like
-//! token (letters, optionally after the space marker `Ġ`) with a letters-only token, so
-//! every merged token is reachable by the BPE algorithm from its bytes, and the merges are
-//! drawn deterministically from the seed.
+//! token (letters, optionally after the space marker `Ġ`) with a letters-only token, and
+//! is kept only if BPE then really encodes the joined text as that one token; the merges
+//! are drawn deterministically from the seed.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use super::rng::Rng;
 
@@ -23,8 +23,8 @@ pub const MIN_VOCAB: u64 = SPECIAL_TOKENS.len() as u64 + 256;
 const TOKEN_TYPE_NORMAL: i32 = 1;
 /// llama.cpp's token type of control tokens.
 const TOKEN_TYPE_CONTROL: i32 = 3;
-/// Longest merged token, in characters.
-const MAX_TOKEN_CHARS: usize = 12;
+/// Longest merged token, in bytes.
+const MAX_TOKEN_BYTES: usize = 12;
 
 /// The ChatML chat template (as used by SmolLM2 and Qwen2 instruct models).
 pub const CHAT_TEMPLATE: &str = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
@@ -56,42 +56,94 @@ pub fn byte_to_unicode() -> [char; 256] {
     map
 }
 
+/// A merge: the rank it has and the token it makes.
+type Merges = HashMap<(u32, u32), (usize, u32)>;
+
+/// Runs byte-pair encoding over `symbols` (token ids): repeatedly joins the adjacent pair
+/// with the lowest merge rank, as llama.cpp's BPE tokenizer does within one pre-token.
+fn bpe(mut symbols: Vec<u32>, merges: &Merges) -> Vec<u32> {
+    loop {
+        let best = symbols
+            .windows(2)
+            .enumerate()
+            .filter_map(|(i, w)| merges.get(&(w[0], w[1])).map(|&(rank, id)| (rank, i, id)))
+            .min();
+        let Some((_, i, id)) = best else {
+            return symbols;
+        };
+        symbols[i] = id;
+        symbols.remove(i + 1);
+    }
+}
+
 /// Builds a vocabulary of exactly `n_vocab` tokens (at least [`MIN_VOCAB`]).
+///
+/// A candidate merge `left right` is kept only when BPE over its bytes, with the merges
+/// so far, ends in exactly `[left, right]`: then the new merge makes it one token, and
+/// later (higher-ranked) merges can never change that, so every token's text encodes to
+/// that token.
 pub fn build_vocab(n_vocab: u64, seed: u64) -> Vocab {
-    let bytes = byte_to_unicode();
+    let chars = byte_to_unicode();
     let mut tokens: Vec<String> = SPECIAL_TOKENS.iter().map(|s| s.to_string()).collect();
     let mut token_types = vec![TOKEN_TYPE_CONTROL; SPECIAL_TOKENS.len()];
-    tokens.extend(bytes.iter().map(char::to_string));
+    let n_special = tokens.len() as u32;
+    let byte_token = |b: u8| n_special + u32::from(b);
+    // The bytes each token stands for (none for the control tokens).
+    let mut token_bytes: Vec<Vec<u8>> = vec![Vec::new(); tokens.len()];
+    for b in 0..=255u8 {
+        tokens.push(chars[b as usize].to_string());
+        token_bytes.push(vec![b]);
+    }
     token_types.resize(tokens.len(), TOKEN_TYPE_NORMAL);
 
-    let space = bytes[b' ' as usize];
-    let mut seen: HashSet<String> = tokens.iter().cloned().collect();
     // Letters-only tokens may be right parts; those and space-led ones may be left parts.
-    let mut letters: Vec<String> = (b'a'..=b'z')
-        .chain(b'A'..=b'Z')
-        .map(|b| bytes[b as usize].to_string())
+    // The first 52 letters are the single ASCII letters.
+    let mut letters: Vec<u32> = (b'a'..=b'z').chain(b'A'..=b'Z').map(byte_token).collect();
+    let mut words = letters.clone();
+    words.push(byte_token(b' '));
+    let mut seen: HashSet<Vec<u8>> = token_bytes
+        .iter()
+        .skip(SPECIAL_TOKENS.len())
+        .cloned()
         .collect();
-    let mut words: Vec<String> = letters.clone();
-    words.push(space.to_string());
 
     let n_merges = n_vocab.saturating_sub(tokens.len() as u64) as usize;
     let mut merges = Vec::with_capacity(n_merges);
+    let mut ranks = Merges::new();
     let mut rng = Rng::new(seed ^ 0x7E57_0CAB);
     while merges.len() < n_merges {
-        let left = &words[rng.below(words.len() as u64) as usize];
-        let right = &letters[rng.below(letters.len() as u64) as usize];
-        let merged = format!("{left}{right}");
-        if merged.chars().count() > MAX_TOKEN_CHARS || seen.contains(&merged) {
+        let left = words[rng.below(words.len() as u64) as usize];
+        // Half the time a single letter, so that long left parts still find partners.
+        let pool = if rng.below(2) == 0 { 52 } else { letters.len() };
+        let right = letters[rng.below(pool as u64) as usize];
+        let bytes = [
+            &token_bytes[left as usize][..],
+            &token_bytes[right as usize][..],
+        ]
+        .concat();
+        if bytes.len() > MAX_TOKEN_BYTES || seen.contains(&bytes) {
             continue;
         }
-        merges.push(format!("{left} {right}"));
-        seen.insert(merged.clone());
-        if !merged.starts_with(space) {
-            letters.push(merged.clone());
+        if bpe(bytes.iter().map(|&b| byte_token(b)).collect(), &ranks) != [left, right] {
+            continue;
         }
-        words.push(merged.clone());
-        tokens.push(merged);
+        let id = tokens.len() as u32;
+        ranks.insert((left, right), (merges.len(), id));
+        merges.push(format!(
+            "{} {}",
+            tokens[left as usize], tokens[right as usize]
+        ));
+        tokens.push(bytes.iter().map(|&b| chars[b as usize]).collect());
         token_types.push(TOKEN_TYPE_NORMAL);
+        if bytes[0] != b' ' {
+            letters.push(id);
+        }
+        // Only tokens that can still grow stay candidates for left parts.
+        if bytes.len() < MAX_TOKEN_BYTES {
+            words.push(id);
+        }
+        seen.insert(bytes.clone());
+        token_bytes.push(bytes);
     }
     Vocab {
         tokens,
@@ -136,6 +188,22 @@ mod tests {
             assert_eq!(v.tokens[id], format!("{l}{r}"));
             assert!(ids[l] < id && ids[r] < id, "{m}");
             assert!(!r.starts_with('Ġ') && !l.is_empty());
+        }
+        // Every token's text encodes to exactly that token.
+        let mut ranks = Merges::new();
+        for (rank, m) in v.merges.iter().enumerate() {
+            let (l, r) = m.split_once(' ').unwrap();
+            let id = (MIN_VOCAB as usize + rank) as u32;
+            ranks.insert((ids[l] as u32, ids[r] as u32), (rank, id));
+        }
+        let unicode_to_id: HashMap<char, u32> = byte_to_unicode()
+            .iter()
+            .enumerate()
+            .map(|(b, &c)| (c, 3 + b as u32))
+            .collect();
+        for (id, text) in v.tokens.iter().enumerate().skip(3) {
+            let symbols = text.chars().map(|c| unicode_to_id[&c]).collect();
+            assert_eq!(bpe(symbols, &ranks), [id as u32], "{text}");
         }
         assert_eq!(v.tokens[BOS_ID as usize], "<|im_start|>");
         assert_eq!(v.tokens[EOS_ID as usize], "<|im_end|>");
