@@ -23,13 +23,25 @@ pub fn ordered_parallel<T: Send, E: Send>(
     let consumed = Mutex::new(0usize);
     let advanced = Condvar::new();
 
+    // Sets `stop` and wakes every waiting worker. The flag is set under the lock that the
+    // workers check it under, so that no worker can miss the wake-up.
+    let halt = || {
+        let guard = consumed.lock().unwrap_or_else(|p| p.into_inner());
+        stop.store(true, Ordering::Relaxed);
+        drop(guard);
+        advanced.notify_all();
+    };
+
     std::thread::scope(|scope| {
         let (tx, rx) = mpsc::channel::<(usize, Result<T, E>)>();
         for _ in 0..threads.max(1) {
             let tx = tx.clone();
-            let (next, stop, consumed, advanced, produce) =
-                (&next, &stop, &consumed, &advanced, &produce);
+            let (next, stop, consumed, advanced, produce, halt) =
+                (&next, &stop, &consumed, &advanced, &produce, &halt);
             scope.spawn(move || {
+                // A panicking worker halts the others (the scope then re-raises the panic)
+                // instead of leaving them waiting for an item that never comes.
+                let _guard = OnPanic(halt);
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     if i >= n {
@@ -55,8 +67,7 @@ pub fn ordered_parallel<T: Send, E: Send>(
         drop(tx);
 
         let finish = |result: Result<(), E>| {
-            stop.store(true, Ordering::Relaxed);
-            advanced.notify_all();
+            halt();
             result
         };
         let mut pending = BTreeMap::new();
@@ -83,6 +94,17 @@ pub fn ordered_parallel<T: Send, E: Send>(
             None => finish(Ok(())),
         }
     })
+}
+
+/// Calls its function when dropped during a panic.
+struct OnPanic<F: Fn()>(F);
+
+impl<F: Fn()> Drop for OnPanic<F> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            (self.0)();
+        }
+    }
 }
 
 #[cfg(test)]
@@ -146,5 +168,22 @@ mod tests {
             }
         });
         assert_eq!(r, Err("consumer".to_string()));
+    }
+
+    #[test]
+    fn a_panicking_worker_does_not_hang_the_others() {
+        let r = std::panic::catch_unwind(|| {
+            ordered_parallel(
+                1000,
+                4,
+                2,
+                |i| {
+                    assert!(i != 3, "worker fails on item 3");
+                    Ok::<_, String>(i)
+                },
+                |_, _| Ok(()),
+            )
+        });
+        assert!(r.is_err());
     }
 }
