@@ -30,6 +30,8 @@ pub enum LlmCommand {
     Chat(ChatArgs),
     /// Measure prompt processing (ppN) and generation (tgN) speed, like llama-bench.
     Bench(BenchArgs),
+    /// Write a random-weight llama or qwen2 model of a chosen shape and quant type.
+    Synth(crate::llm_synth::SynthArgs),
 }
 
 /// Where the model is and how many threads run it.
@@ -206,6 +208,7 @@ pub fn run(cmd: LlmCommand) -> Result<()> {
         LlmCommand::Generate(args) => generate(args),
         LlmCommand::Chat(args) => chat(args),
         LlmCommand::Bench(args) => run_bench(args),
+        LlmCommand::Synth(args) => crate::llm_synth::run(args),
     }
 }
 

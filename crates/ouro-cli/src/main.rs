@@ -1,6 +1,7 @@
 //! The `ouro` command line: parses arguments and calls into the library crates.
 
 mod llm;
+mod llm_synth;
 
 use clap::{Parser, Subcommand};
 

@@ -3,7 +3,8 @@
 //! It reads and writes GGUF files ([`gguf`]), knows the ggml tensor formats
 //! ([`ggml_type`], [`quant`]), tokenizes text ([`tokenizer`]), renders chat templates
 //! ([`chat_template`]), runs llama-family models on the CPU ([`model`]), samples tokens
-//! ([`sampling`]) and generates text ([`engine`]); [`bench`] measures its speed.
+//! ([`sampling`]) and generates text ([`engine`]); [`bench`] measures its speed and
+//! [`synth`] writes random-weight models of any size.
 
 pub mod bench;
 pub mod chat_template;
@@ -14,6 +15,7 @@ pub mod info;
 pub mod model;
 pub mod quant;
 pub mod sampling;
+pub mod synth;
 pub mod threadpool;
 pub mod tokenizer;
 

@@ -1,4 +1,4 @@
-//! Errors from reading GGUF files.
+//! Errors from reading and writing GGUF files.
 
 use std::path::PathBuf;
 
@@ -34,4 +34,35 @@ pub enum GgufError {
     BadTensor { name: String, reason: String },
     #[error("metadata key '{key}': {reason}")]
     BadMetadata { key: String, reason: String },
+}
+
+/// What went wrong building or writing a GGUF file; each variant names the key or tensor.
+#[derive(Debug, thiserror::Error)]
+pub enum GgufWriteError {
+    #[error("writing GGUF {what}: {source}")]
+    Io {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("metadata key '{key}': {reason}")]
+    BadMetadata { key: String, reason: String },
+    #[error("tensor '{name}': {reason}")]
+    BadTensor { name: String, reason: String },
+    #[error("tensor '{name}' takes {expected} bytes, but {got} were supplied")]
+    DataSize {
+        name: String,
+        expected: u64,
+        got: u64,
+    },
+    #[error("{supplied} bytes of tensor data supplied after the last tensor was complete")]
+    TooMuchData { supplied: u64 },
+    #[error(
+        "the file ended with tensor '{name}' incomplete ({written} of {expected} bytes written)"
+    )]
+    Incomplete {
+        name: String,
+        written: u64,
+        expected: u64,
+    },
 }
