@@ -17,7 +17,7 @@ pub struct ValidationError {
 pub enum PixelError {
     /// The program is not valid.
     #[error("invalid pixel program: {0}")]
-    Invalid(#[from] ValidationError),
+    Invalid(ValidationError),
     /// A file could not be read or written.
     #[error("{}: {source}", path.display())]
     Io {
@@ -53,4 +53,10 @@ pub enum PixelError {
         /// The folder.
         dir: PathBuf,
     },
+}
+
+impl From<ValidationError> for PixelError {
+    fn from(e: ValidationError) -> Self {
+        PixelError::Invalid(e)
+    }
 }

@@ -51,6 +51,34 @@ pub struct GpuRenderer {
     adapter: String,
 }
 
+/// The first adapter of the native APIs (Vulkan, Metal, DX12), else of GL; `WGPU_BACKEND`
+/// (e.g. `gl`) overrides the choice.
+fn open_adapter() -> Result<wgpu::Adapter, GpuError> {
+    let from_env = std::env::var_os("WGPU_BACKEND").is_some();
+    let tiers = if from_env {
+        vec![None]
+    } else {
+        vec![Some(wgpu::Backends::PRIMARY), Some(wgpu::Backends::GL)]
+    };
+    let mut last = String::from("no backend tried");
+    for backends in tiers {
+        let mut desc = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
+        if let Some(b) = backends {
+            desc.backends = b;
+        }
+        let instance = wgpu::Instance::new(desc);
+        let options = wgpu::RequestAdapterOptions {
+            power_preference: wgpu::PowerPreference::HighPerformance,
+            ..Default::default()
+        };
+        match pollster::block_on(instance.request_adapter(&options)) {
+            Ok(adapter) => return Ok(adapter),
+            Err(e) => last = e.to_string(),
+        }
+    }
+    Err(GpuError::NoAdapter(last))
+}
+
 fn storage_entry(binding: u32, read_only: bool) -> wgpu::BindGroupLayoutEntry {
     wgpu::BindGroupLayoutEntry {
         binding,
@@ -67,13 +95,7 @@ fn storage_entry(binding: u32, read_only: bool) -> wgpu::BindGroupLayoutEntry {
 impl GpuRenderer {
     /// Opens the default adapter and compiles the shader.
     pub fn new() -> Result<Self, GpuError> {
-        let instance =
-            wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
-        let adapter = pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions {
-            power_preference: wgpu::PowerPreference::HighPerformance,
-            ..Default::default()
-        }))
-        .map_err(|e| GpuError::NoAdapter(e.to_string()))?;
+        let adapter = open_adapter()?;
         let info = adapter.get_info();
         let name = format!("{} ({:?})", info.name, info.backend);
         let device_err = |reason: String| GpuError::Device {

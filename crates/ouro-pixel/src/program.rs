@@ -12,7 +12,7 @@ pub struct Program {
     pub width: u32,
     /// Canvas height in pixels (1 to [`crate::limits::MAX_CANVAS_SIDE`]).
     pub height: u32,
-    /// The palette, in file order.
+    /// The palette, sorted by name.
     pub palette: Vec<(String, Rgba)>,
     /// The drawing operations, applied in order.
     pub ops: Vec<Op>,
