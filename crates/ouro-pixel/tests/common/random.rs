@@ -97,6 +97,23 @@ pub fn op(rng: &mut Rng, w: i64, h: i64, size: i64) -> Value {
 /// A random program of `ops` ops on a `w`×`h` canvas.
 pub fn program(rng: &mut Rng, w: i64, h: i64, ops: usize, size: i64) -> Value {
     let ops: Vec<Value> = (0..ops).map(|_| op(rng, w, h, size)).collect();
+    wrap(w, h, ops)
+}
+
+/// A random program like [`program`] but without `FILL` ops, whose cost does not scale
+/// with the shape size (for benchmarks of many ops).
+pub fn program_without_fills(rng: &mut Rng, w: i64, h: i64, ops: usize, size: i64) -> Value {
+    let mut out = Vec::with_capacity(ops);
+    while out.len() < ops {
+        let o = op(rng, w, h, size);
+        if o["op"] != "FILL" {
+            out.push(o);
+        }
+    }
+    wrap(w, h, out)
+}
+
+fn wrap(w: i64, h: i64, ops: Vec<Value>) -> Value {
     json!({"kind": "pixel_program", "version": 1, "name": "random", "canvas": {"width": w, "height": h}, "ops": ops})
 }
 
