@@ -130,3 +130,98 @@ fn text(p: &Prim, data: &[u32], px: i32, py: i32) -> bool {
         .unwrap_or(0);
     (word >> (bit % 32)) & 1 == 1
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{cpu, lower, parse_program};
+
+    /// Renders `ops` (all drawing opaque white) on a `w`×`h` canvas as `#`/`.` rows.
+    fn mask(w: u32, h: u32, ops: &str) -> Vec<String> {
+        let text = format!(
+            r#"{{"kind":"pixel_program","version":1,"name":"t","canvas":{{"width":{w},"height":{h}}},"palette":{{"w":[255,255,255]}},"ops":[{ops}]}}"#
+        );
+        let img = match parse_program(&text) {
+            Ok(p) => cpu::render(&lower(&p)),
+            Err(e) => panic!("{e}"),
+        };
+        (0..h)
+            .map(|y| {
+                (0..w)
+                    .map(|x| {
+                        if img.pixels[(y * w + x) as usize] != 0 {
+                            '#'
+                        } else {
+                            '.'
+                        }
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn shallow_line_rounds_half_up_and_includes_both_ends() {
+        // dy/dx = 2/4: centre rows 0, 0.5 -> 1, 1, 1.5 -> 2, 2.
+        let m = mask(
+            5,
+            3,
+            r#"{"op":"LINE","x0":4,"y0":2,"x1":0,"y1":0,"color":"w"}"#,
+        );
+        assert_eq!(m, ["#....", ".##..", "...##"]);
+    }
+
+    #[test]
+    fn thick_line_grows_across_the_minor_axis() {
+        let m = mask(
+            4,
+            4,
+            r#"{"op":"LINE","x0":1,"y0":0,"x1":1,"y1":3,"color":"w","width":2}"#,
+        );
+        assert_eq!(m, [".##.", ".##.", ".##.", ".##."]);
+    }
+
+    #[test]
+    fn circles_discs_and_rings() {
+        let m = mask(
+            5,
+            5,
+            r#"{"op":"CIRCLE","cx":2,"cy":2,"radius":1,"color":"w"}"#,
+        );
+        // d2 <= r * (r + 1) = 2 takes the diagonal neighbours too.
+        assert_eq!(m, [".....", ".###.", ".###.", ".###.", "....."]);
+        let m = mask(
+            5,
+            5,
+            r#"{"op":"CIRCLE","cx":2,"cy":2,"radius":2,"color":"w","stroke":1}"#,
+        );
+        // 2 < d2 <= 6.
+        assert_eq!(m, [".###.", "#...#", "#...#", "#...#", ".###."]);
+    }
+
+    #[test]
+    fn polygon_tests_pixel_centres_with_even_odd() {
+        let m = mask(
+            4,
+            4,
+            r#"{"op":"POLYGON","points":[[0,0],[4,0],[0,4]],"color":"w"}"#,
+        );
+        assert_eq!(m, ["###.", "##..", "#...", "...."]);
+    }
+
+    #[test]
+    fn stroked_rect_and_text() {
+        let m = mask(
+            4,
+            4,
+            r#"{"op":"RECT","x":0,"y":0,"width":4,"height":4,"color":"w","stroke":1}"#,
+        );
+        assert_eq!(m, ["####", "#..#", "#..#", "####"]);
+        let m = mask(
+            6,
+            7,
+            r#"{"op":"WRITE_TEXT","x":0,"y":0,"text":"T","color":"w"}"#,
+        );
+        assert_eq!(m[0], "#####.");
+        assert!(m[1..].iter().all(|r| r == "..#..."));
+    }
+}
