@@ -2,6 +2,7 @@
 
 mod llm;
 mod llm_synth;
+mod pixel;
 
 use clap::{Parser, Subcommand};
 
@@ -20,12 +21,15 @@ enum Command {
     /// Run language models: inspect, generate, chat, benchmark, synthesize.
     #[command(subcommand)]
     Llm(llm::LlmCommand),
+    /// Pixel programs: validate, render (CPU or GPU) and preview.
+    Pixel(pixel::PixelArgs),
 }
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Llm(cmd) => llm::run(cmd),
+        Command::Pixel(args) => pixel::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
