@@ -191,7 +191,12 @@ pub struct BenchArgs {
     #[arg(short = 'p', long, value_delimiter = ',', default_value = "512")]
     prompt: Vec<usize>,
     /// Generation lengths to test (tgN), comma-separated; 0 skips.
-    #[arg(short = 'n', long = "n-gen", value_delimiter = ',', default_value = "128")]
+    #[arg(
+        short = 'n',
+        long = "n-gen",
+        value_delimiter = ',',
+        default_value = "128"
+    )]
     n_gen: Vec<usize>,
     /// Repetitions of each test (after one warm-up).
     #[arg(short = 'r', long, default_value_t = 5)]
@@ -227,7 +232,8 @@ fn info(path: PathBuf, json: bool) -> Result<()> {
 fn cancel_on_ctrl_c() -> Result<Arc<AtomicBool>> {
     let flag = Arc::new(AtomicBool::new(false));
     let f = flag.clone();
-    ctrlc::set_handler(move || f.store(true, Ordering::Relaxed)).context("installing the Ctrl-C handler")?;
+    ctrlc::set_handler(move || f.store(true, Ordering::Relaxed))
+        .context("installing the Ctrl-C handler")?;
     Ok(flag)
 }
 
@@ -237,15 +243,26 @@ fn generate(args: GenerateArgs) -> Result<()> {
     let prompt = if args.chat {
         let mut messages = Vec::new();
         if let Some(system) = &args.system {
-            messages.push(ChatMessage { role: "system".into(), content: system.clone() });
+            messages.push(ChatMessage {
+                role: "system".into(),
+                content: system.clone(),
+            });
         }
-        messages.push(ChatMessage { role: "user".into(), content: args.prompt.clone() });
+        messages.push(ChatMessage {
+            role: "user".into(),
+            content: args.prompt.clone(),
+        });
         engine.chat_prompt(&messages)?
     } else {
         args.prompt.clone()
     };
     let tokens = engine.tokenize_prompt(&prompt);
-    let opts = GenerateOptions { max_tokens: args.max_tokens, sampling, stop: args.stop, ignore_eos: args.ignore_eos };
+    let opts = GenerateOptions {
+        max_tokens: args.max_tokens,
+        sampling,
+        stop: args.stop,
+        ignore_eos: args.ignore_eos,
+    };
     let cancel = cancel_on_ctrl_c()?;
     let mut stdout = std::io::stdout();
     let json = args.json;
@@ -284,11 +301,21 @@ fn chat(args: ChatArgs) -> Result<()> {
     let cancel = cancel_on_ctrl_c()?;
     let mut messages = Vec::new();
     if let Some(system) = &args.system {
-        messages.push(ChatMessage { role: "system".into(), content: system.clone() });
+        messages.push(ChatMessage {
+            role: "system".into(),
+            content: system.clone(),
+        });
     }
-    let opts = GenerateOptions { max_tokens: args.max_tokens, sampling, ..GenerateOptions::default() };
+    let opts = GenerateOptions {
+        max_tokens: args.max_tokens,
+        sampling,
+        ..GenerateOptions::default()
+    };
     let mut session = engine.session(args.model.ctx);
-    eprintln!("chatting with {} (Ctrl-C stops a reply, Ctrl-D or /exit quits)", args.model.path()?.display());
+    eprintln!(
+        "chatting with {} (Ctrl-C stops a reply, Ctrl-D or /exit quits)",
+        args.model.path()?.display()
+    );
     let stdin = std::io::stdin();
     let mut stdout = std::io::stdout();
     loop {
@@ -304,7 +331,10 @@ fn chat(args: ChatArgs) -> Result<()> {
         if line.is_empty() {
             continue;
         }
-        messages.push(ChatMessage { role: "user".into(), content: line.to_string() });
+        messages.push(ChatMessage {
+            role: "user".into(),
+            content: line.to_string(),
+        });
         let prompt = engine.chat_prompt(&messages)?;
         cancel.store(false, Ordering::Relaxed);
         let result = session.generate(&engine, &prompt, &opts, &cancel, &mut |piece| {
@@ -312,8 +342,15 @@ fn chat(args: ChatArgs) -> Result<()> {
             let _ = stdout.flush();
         })?;
         println!();
-        eprintln!("[{} tokens at {:.1} tok/s]", result.tokens.len(), result.tokens_per_second());
-        messages.push(ChatMessage { role: "assistant".into(), content: result.text });
+        eprintln!(
+            "[{} tokens at {:.1} tok/s]",
+            result.tokens.len(),
+            result.tokens_per_second()
+        );
+        messages.push(ChatMessage {
+            role: "assistant".into(),
+            content: result.text,
+        });
     }
     Ok(())
 }
@@ -327,10 +364,32 @@ fn run_bench(args: BenchArgs) -> Result<()> {
         .iter()
         .filter(|&&n| n > 0)
         .map(|&n| BenchKind::Prompt(n))
-        .chain(args.n_gen.iter().filter(|&&n| n > 0).map(|&n| BenchKind::Generate(n)));
-    let name = path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-    let size = human_bytes(engine.model.file().tensors().iter().map(|t| t.n_bytes()).sum());
-    let params = engine.model.file().tensors().iter().map(|t| t.n_elements()).sum::<u64>() as f64 / 1e6;
+        .chain(
+            args.n_gen
+                .iter()
+                .filter(|&&n| n > 0)
+                .map(|&n| BenchKind::Generate(n)),
+        );
+    let name = path
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let size = human_bytes(
+        engine
+            .model
+            .file()
+            .tensors()
+            .iter()
+            .map(|t| t.n_bytes())
+            .sum(),
+    );
+    let params = engine
+        .model
+        .file()
+        .tensors()
+        .iter()
+        .map(|t| t.n_elements())
+        .sum::<u64>() as f64
+        / 1e6;
     let mut results = Vec::new();
     if !args.json {
         println!("| model | size | params | backend | threads | test | t/s |");

@@ -57,7 +57,12 @@ impl TokenRng {
 }
 
 /// Runs one test `repetitions` times after one untimed warm-up run.
-pub fn run(model: &Model, kind: BenchKind, repetitions: usize, pool: &ThreadPool) -> Result<BenchResult, ModelError> {
+pub fn run(
+    model: &Model,
+    kind: BenchKind,
+    repetitions: usize,
+    pool: &ThreadPool,
+) -> Result<BenchResult, ModelError> {
     let n_vocab = model.config().n_vocab;
     let mut rng = TokenRng(0x9E37_79B9_7F4A_7C15);
     let mut state = model.new_state(kind.tokens() + 1);
@@ -83,7 +88,8 @@ pub fn run(model: &Model, kind: BenchKind, repetitions: usize, pool: &ThreadPool
         }
     }
     let mean = samples.iter().sum::<f64>() / samples.len().max(1) as f64;
-    let var = samples.iter().map(|s| (s - mean).powi(2)).sum::<f64>() / (samples.len().max(2) - 1) as f64;
+    let var =
+        samples.iter().map(|s| (s - mean).powi(2)).sum::<f64>() / (samples.len().max(2) - 1) as f64;
     Ok(BenchResult {
         test: kind.name(),
         kind,

@@ -110,7 +110,10 @@ mod secs {
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Engine").field("config", self.model.config()).field("threads", &self.pool.n_threads()).finish()
+        f.debug_struct("Engine")
+            .field("config", self.model.config())
+            .field("threads", &self.pool.n_threads())
+            .finish()
     }
 }
 
@@ -120,8 +123,17 @@ impl Engine {
         let model = Model::load(path)?;
         let tokenizer = Tokenizer::from_gguf(model.file())?;
         let template = ChatTemplate::from_gguf(model.file())?;
-        let threads = if threads == 0 { default_threads() } else { threads };
-        Ok(Engine { model, tokenizer, template, pool: ThreadPool::new(threads).map_err(EngineError::Threads)? })
+        let threads = if threads == 0 {
+            default_threads()
+        } else {
+            threads
+        };
+        Ok(Engine {
+            model,
+            tokenizer,
+            template,
+            pool: ThreadPool::new(threads).map_err(EngineError::Threads)?,
+        })
     }
 
     /// Renders chat messages with the model's template, ending with the assistant's turn.
@@ -151,7 +163,10 @@ impl Engine {
             return Err(EngineError::EmptyPrompt);
         }
         if prompt_tokens.len() >= n_ctx {
-            return Err(EngineError::PromptTooLong { prompt: prompt_tokens.len(), n_ctx });
+            return Err(EngineError::PromptTooLong {
+                prompt: prompt_tokens.len(),
+                n_ctx,
+            });
         }
         let mut state = self.model.new_state(n_ctx);
         self.generate_in(&mut state, prompt_tokens, opts, cancel, on_text)
@@ -181,7 +196,10 @@ impl Engine {
         };
 
         let started = Instant::now();
-        let mut logits = self.model.forward(state, prompt_tokens, Logits::Last, &self.pool)?.to_vec();
+        let mut logits = self
+            .model
+            .forward(state, prompt_tokens, Logits::Last, &self.pool)?
+            .to_vec();
         let prompt_time = started.elapsed();
         let gen_started = Instant::now();
         let mut tokens = Vec::new();
@@ -208,7 +226,12 @@ impl Engine {
                 break StopReason::ContextFull;
             }
             if tokens.len() < opts.max_tokens {
-                logits.copy_from_slice(self.model.forward(state, &[token], Logits::Last, &self.pool)?);
+                logits.copy_from_slice(self.model.forward(
+                    state,
+                    &[token],
+                    Logits::Last,
+                    &self.pool,
+                )?);
             }
         };
         if stop_reason != StopReason::StopString {
@@ -245,7 +268,10 @@ pub struct ChatSession {
 impl Engine {
     /// A conversation context of `n_ctx` positions.
     pub fn session(&self, n_ctx: usize) -> ChatSession {
-        ChatSession { state: self.model.new_state(n_ctx), cached: Vec::new() }
+        ChatSession {
+            state: self.model.new_state(n_ctx),
+            cached: Vec::new(),
+        }
     }
 }
 
@@ -265,10 +291,18 @@ impl ChatSession {
         }
         let n_ctx = self.state.capacity();
         if tokens.len() >= n_ctx {
-            return Err(EngineError::PromptTooLong { prompt: tokens.len(), n_ctx });
+            return Err(EngineError::PromptTooLong {
+                prompt: tokens.len(),
+                n_ctx,
+            });
         }
         // Reuse the shared prefix, but always feed at least one token to get logits.
-        let shared = self.cached.iter().zip(&tokens).take_while(|(a, b)| a == b).count();
+        let shared = self
+            .cached
+            .iter()
+            .zip(&tokens)
+            .take_while(|(a, b)| a == b)
+            .count();
         let keep = shared.min(tokens.len() - 1);
         self.state.truncate(keep);
         self.cached.truncate(keep);

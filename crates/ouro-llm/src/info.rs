@@ -46,11 +46,20 @@ impl ModelInfo {
             n_params: file.tensors().iter().map(|t| t.n_elements()).sum(),
             tensor_bytes: file.tensors().iter().map(|t| t.n_bytes()).sum(),
             types,
-            metadata: file.metadata().iter().map(|(k, v)| (k.clone(), v.to_string())).collect(),
+            metadata: file
+                .metadata()
+                .iter()
+                .map(|(k, v)| (k.clone(), v.to_string()))
+                .collect(),
             tensors: file
                 .tensors()
                 .iter()
-                .map(|t| TensorSummary { name: t.name.clone(), dims: t.dims.clone(), ty: t.ty.name().into(), bytes: t.n_bytes() })
+                .map(|t| TensorSummary {
+                    name: t.name.clone(),
+                    dims: t.dims.clone(),
+                    ty: t.ty.name().into(),
+                    bytes: t.n_bytes(),
+                })
                 .collect(),
         }
     }
@@ -65,7 +74,11 @@ pub fn human_bytes(bytes: u64) -> String {
         v /= 1024.0;
         unit += 1;
     }
-    if unit == 0 { format!("{bytes} B") } else { format!("{v:.2} {}", UNITS[unit]) }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{v:.2} {}", UNITS[unit])
+    }
 }
 
 impl fmt::Display for ModelInfo {
@@ -73,13 +86,42 @@ impl fmt::Display for ModelInfo {
         if let Some(p) = &self.path {
             writeln!(f, "file:         {p}")?;
         }
-        writeln!(f, "format:       GGUF v{}, {}", self.version, human_bytes(self.file_bytes))?;
-        writeln!(f, "architecture: {}", self.architecture.as_deref().unwrap_or("(none)"))?;
-        writeln!(f, "parameters:   {} ({:.1}M)", self.n_params, self.n_params as f64 / 1e6)?;
-        let types: Vec<String> = self.types.iter().map(|(t, n)| format!("{t}: {n}")).collect();
-        writeln!(f, "tensors:      {} ({}), {}", self.tensors.len(), types.join(", "), human_bytes(self.tensor_bytes))?;
+        writeln!(
+            f,
+            "format:       GGUF v{}, {}",
+            self.version,
+            human_bytes(self.file_bytes)
+        )?;
+        writeln!(
+            f,
+            "architecture: {}",
+            self.architecture.as_deref().unwrap_or("(none)")
+        )?;
+        writeln!(
+            f,
+            "parameters:   {} ({:.1}M)",
+            self.n_params,
+            self.n_params as f64 / 1e6
+        )?;
+        let types: Vec<String> = self
+            .types
+            .iter()
+            .map(|(t, n)| format!("{t}: {n}"))
+            .collect();
+        writeln!(
+            f,
+            "tensors:      {} ({}), {}",
+            self.tensors.len(),
+            types.join(", "),
+            human_bytes(self.tensor_bytes)
+        )?;
         writeln!(f, "\nmetadata ({} keys):", self.metadata.len())?;
-        let width = self.metadata.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+        let width = self
+            .metadata
+            .iter()
+            .map(|(k, _)| k.len())
+            .max()
+            .unwrap_or(0);
         for (k, v) in &self.metadata {
             writeln!(f, "  {k:width$}  {v}")?;
         }
@@ -87,7 +129,14 @@ impl fmt::Display for ModelInfo {
         let width = self.tensors.iter().map(|t| t.name.len()).max().unwrap_or(0);
         for t in &self.tensors {
             let dims: Vec<String> = t.dims.iter().map(u64::to_string).collect();
-            writeln!(f, "  {:width$}  {:6}  {:>16}  {}", t.name, t.ty, dims.join(" x "), human_bytes(t.bytes))?;
+            writeln!(
+                f,
+                "  {:width$}  {:6}  {:>16}  {}",
+                t.name,
+                t.ty,
+                dims.join(" x "),
+                human_bytes(t.bytes)
+            )?;
         }
         Ok(())
     }

@@ -19,4 +19,6 @@ pub mod synth;
 pub mod threadpool;
 pub mod tokenizer;
 
+pub use chat_template::{ChatMessage, ChatTemplate, ChatTemplateError};
 pub use ggml_type::GgmlType;
+pub use tokenizer::{Tokenizer, TokenizerError, Utf8Stream};

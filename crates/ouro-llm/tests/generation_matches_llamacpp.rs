@@ -34,12 +34,20 @@ const MIN_FULL_MATCHES: usize = 2;
 
 #[test]
 fn greedy_tokens_match_llamacpp() {
-    let Some(path) = common::default_model() else { return };
-    let fixture: Value =
-        serde_json::from_str(include_str!("fixtures/generation/smollm2.json")).expect("fixture is JSON");
+    let Some(path) = common::default_model() else {
+        return;
+    };
+    let fixture: Value = serde_json::from_str(include_str!("fixtures/generation/smollm2.json"))
+        .expect("fixture is JSON");
     let model = Model::load(&path).expect("model loads");
     let pool = ThreadPool::new(2).expect("threads start");
-    let ids = |v: &Value| -> Vec<u32> { v.as_array().unwrap().iter().map(|t| t.as_u64().unwrap() as u32).collect() };
+    let ids = |v: &Value| -> Vec<u32> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_u64().unwrap() as u32)
+            .collect()
+    };
     let mut failures = Vec::new();
     let mut full = 0;
     let cases = fixture["cases"].as_array().unwrap();
@@ -49,21 +57,41 @@ fn greedy_tokens_match_llamacpp() {
         let expected = ids(&case["tokens"]);
         assert!(expected.len() >= 64);
         let mut state = model.new_state(prompt.len() + expected.len() + 1);
-        let mut logits = model.forward(&mut state, &prompt, Logits::Last, &pool).unwrap().to_vec();
+        let mut logits = model
+            .forward(&mut state, &prompt, Logits::Last, &pool)
+            .unwrap()
+            .to_vec();
         let mut got = Vec::new();
         for _ in 0..expected.len() {
             let t = argmax(&logits);
             got.push(t);
-            logits = model.forward(&mut state, &[t], Logits::Last, &pool).unwrap().to_vec();
+            logits = model
+                .forward(&mut state, &[t], Logits::Last, &pool)
+                .unwrap()
+                .to_vec();
         }
-        let same = got.iter().zip(&expected).take_while(|(a, b)| a == b).count();
-        println!("case {i}: {same} of {} tokens agree with llama.cpp", expected.len());
+        let same = got
+            .iter()
+            .zip(&expected)
+            .take_while(|(a, b)| a == b)
+            .count();
+        println!(
+            "case {i}: {same} of {} tokens agree with llama.cpp",
+            expected.len()
+        );
         if same == expected.len() {
             full += 1;
         } else if same < MIN_AGREEING {
-            failures.push(format!("case {i}: first difference at token {same}: got {:?}, llama.cpp {:?}", &got[same..], &expected[same..]));
+            failures.push(format!(
+                "case {i}: first difference at token {same}: got {:?}, llama.cpp {:?}",
+                &got[same..],
+                &expected[same..]
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    assert!(full >= MIN_FULL_MATCHES, "only {full} cases agree on every token");
+    assert!(
+        full >= MIN_FULL_MATCHES,
+        "only {full} cases agree on every token"
+    );
 }

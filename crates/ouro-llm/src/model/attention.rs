@@ -46,7 +46,10 @@ impl DisjointChunks {
     #[allow(clippy::mut_from_ref)]
     unsafe fn chunk(&self, index: usize, size: usize) -> &mut [f32] {
         let start = index * size;
-        assert!(start + size <= self.len, "attention output chunk out of range");
+        assert!(
+            start + size <= self.len,
+            "attention output chunk out of range"
+        );
         // SAFETY: in bounds (checked above); disjointness is the caller's promise.
         unsafe { std::slice::from_raw_parts_mut(self.ptr.add(start), size) }
     }
@@ -76,7 +79,10 @@ pub fn attention(
     scratch.ensure(pool.n_threads(), pos + n_tokens, hd);
     let keys = cache.keys(layer);
     let values = cache.values(layer);
-    let out = DisjointChunks { ptr: out.as_mut_ptr(), len: out.len() };
+    let out = DisjointChunks {
+        ptr: out.as_mut_ptr(),
+        len: out.len(),
+    };
     let scratch = &*scratch;
     let n_items = n_tokens * n_head;
     // llama.cpp's CPU flash attention takes a tiled f32 path for batches of at least
@@ -84,12 +90,20 @@ pub fn attention(
     // following it keeps greedy decoding identical to llama.cpp's.
     let tiled = n_tokens >= TILED_MIN_TOKENS;
     pool.run(&|ith, nth| {
-        let mut guard = scratch.per_thread[ith].lock().unwrap_or_else(|e| e.into_inner());
+        let mut guard = scratch.per_thread[ith]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         let (scores, row) = &mut *guard;
         let mut item = ith;
         while item < n_items {
             let (t, h) = (item / n_head, item % n_head);
-            let kv = KvView { keys, values, stride: kv_dim, offset: (h / group) * hd, len: pos + t + 1 };
+            let kv = KvView {
+                keys,
+                values,
+                stride: kv_dim,
+                offset: (h / group) * hd,
+                len: pos + t + 1,
+            };
             // SAFETY: each (token, head) item is handled by exactly one thread.
             let o = unsafe { out.chunk(item, hd) };
             let q_row = &q[item * hd..(item + 1) * hd];
@@ -128,7 +142,14 @@ impl KvView<'_> {
 }
 
 /// Attention in f32 with a two-pass softmax (llama.cpp's tiled path).
-fn attend_f32(q: &[f32], kv: &KvView, scale: f32, scores: &mut [f32], row: &mut [f32], out: &mut [f32]) {
+fn attend_f32(
+    q: &[f32],
+    kv: &KvView,
+    scale: f32,
+    scores: &mut [f32],
+    row: &mut [f32],
+    out: &mut [f32],
+) {
     let hd = q.len();
     let mut max = f32::NEG_INFINITY;
     for (j, s) in scores[..kv.len].iter_mut().enumerate() {

@@ -76,9 +76,15 @@ impl ModelConfig {
             Some(n) => n as usize,
             None => n_head,
         };
-        let bad = |k: &str, reason: String| GgufError::BadMetadata { key: key(k), reason };
+        let bad = |k: &str, reason: String| GgufError::BadMetadata {
+            key: key(k),
+            reason,
+        };
         if n_head == 0 || n_embd % n_head != 0 {
-            return Err(bad("attention.head_count", format!("{n_head} heads do not divide {n_embd} dimensions")));
+            return Err(bad(
+                "attention.head_count",
+                format!("{n_head} heads do not divide {n_embd} dimensions"),
+            ));
         }
         if n_head_kv == 0 || n_head % n_head_kv != 0 {
             return Err(bad(
@@ -90,21 +96,29 @@ impl ModelConfig {
             Some(d) => d as usize,
             None => n_embd / n_head,
         };
-        if head_dim == 0 || head_dim > MAX_HEAD_DIM || head_dim % 2 != 0 {
-            return Err(bad("attention.key_length", format!("head size {head_dim} is not an even number in 2..={MAX_HEAD_DIM}")));
+        if head_dim == 0 || head_dim > MAX_HEAD_DIM || !head_dim.is_multiple_of(2) {
+            return Err(bad(
+                "attention.key_length",
+                format!("head size {head_dim} is not an even number in 2..={MAX_HEAD_DIM}"),
+            ));
         }
         let rope_dim = match file.get_u64(&key("rope.dimension_count")) {
             Some(d) => d as usize,
             None => head_dim,
         };
         if rope_dim > head_dim || rope_dim % 2 != 0 {
-            return Err(bad("rope.dimension_count", format!("{rope_dim} does not fit a head of {head_dim}")));
+            return Err(bad(
+                "rope.dimension_count",
+                format!("{rope_dim} does not fit a head of {head_dim}"),
+            ));
         }
         let n_vocab = match file.get_u64(&key("vocab_size")) {
             Some(n) => n as usize,
             None => file.require_str_array("tokenizer.ggml.tokens")?.len(),
         };
-        let rms_eps = file.get_f64(&key("attention.layer_norm_rms_epsilon")).unwrap_or(1e-5) as f32;
+        let rms_eps = file
+            .get_f64(&key("attention.layer_norm_rms_epsilon"))
+            .unwrap_or(1e-5) as f32;
         let rope_freq_base = file.get_f64(&key("rope.freq_base")).unwrap_or(10000.0) as f32;
         Ok(ModelConfig {
             arch,

@@ -25,7 +25,7 @@ fn has_avx2() -> bool {
 /// `Σ x[i]·y[i]` over f16 vectors, accumulated in f32 (ggml_vec_dot_f16).
 pub fn dot_f16(x: &[f16], y: &[f16], tmp: &mut [f32]) -> f32 {
     #[cfg(target_arch = "x86_64")]
-    if x.len() % 32 == 0 && has_avx2() {
+    if x.len().is_multiple_of(32) && has_avx2() {
         // SAFETY: the CPU features were checked above.
         return unsafe { avx2::dot_f16(x, y) };
     }
@@ -41,7 +41,7 @@ pub fn dot_f16(x: &[f16], y: &[f16], tmp: &mut [f32]) -> f32 {
 /// `y[i] = f16(y[i] + x[i]·v)` (ggml_vec_mad_f16).
 pub fn mad_f16(y: &mut [f16], x: &[f16], v: f32) {
     #[cfg(target_arch = "x86_64")]
-    if y.len() % 32 == 0 && has_avx2() {
+    if y.len().is_multiple_of(32) && has_avx2() {
         // SAFETY: the CPU features were checked above.
         return unsafe { avx2::mad_f16(y, x, v) };
     }
@@ -73,7 +73,10 @@ mod avx2 {
             for (j, s) in sum.iter_mut().enumerate() {
                 // SAFETY: i + j < x.len() / 8, so each 8-lane load is in bounds.
                 let (ax, ay) = unsafe {
-                    (_mm256_cvtph_ps(_mm_loadu_si128(px.add(i + j))), _mm256_cvtph_ps(_mm_loadu_si128(py.add(i + j))))
+                    (
+                        _mm256_cvtph_ps(_mm_loadu_si128(px.add(i + j))),
+                        _mm256_cvtph_ps(_mm_loadu_si128(py.add(i + j))),
+                    )
                 };
                 *s = _mm256_fmadd_ps(ax, ay, *s);
             }
@@ -111,9 +114,17 @@ mod tests {
 
     #[test]
     fn kernels_agree_with_plain_arithmetic() {
-        let x: Vec<f16> = (0..64).map(|i| f16::from_f32((i as f32 * 0.37).sin())).collect();
-        let y: Vec<f16> = (0..64).map(|i| f16::from_f32((i as f32 * 0.11).cos())).collect();
-        let exact: f64 = x.iter().zip(&y).map(|(a, b)| f64::from(a.to_f32()) * f64::from(b.to_f32())).sum();
+        let x: Vec<f16> = (0..64)
+            .map(|i| f16::from_f32((i as f32 * 0.37).sin()))
+            .collect();
+        let y: Vec<f16> = (0..64)
+            .map(|i| f16::from_f32((i as f32 * 0.11).cos()))
+            .collect();
+        let exact: f64 = x
+            .iter()
+            .zip(&y)
+            .map(|(a, b)| f64::from(a.to_f32()) * f64::from(b.to_f32()))
+            .sum();
         let mut tmp = vec![0.0; 64];
         assert!((f64::from(dot_f16(&x, &y, &mut tmp)) - exact).abs() < 1e-5);
         let mut acc = y.clone();

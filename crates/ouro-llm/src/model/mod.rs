@@ -137,7 +137,11 @@ impl Model {
     pub fn from_gguf(file: GgufFile) -> Result<Model, ModelError> {
         let config = ModelConfig::from_gguf(&file)?;
         let weights = Weights::load(&file, &config)?;
-        Ok(Model { file, config, weights })
+        Ok(Model {
+            file,
+            config,
+            weights,
+        })
     }
 
     /// The model's hyper-parameters.
@@ -187,12 +191,17 @@ impl Model {
         }
         let needed = state.pos + tokens.len();
         if needed > state.capacity() {
-            return Err(ModelError::ContextFull { needed, capacity: state.capacity() });
+            return Err(ModelError::ContextFull {
+                needed,
+                capacity: state.capacity(),
+            });
         }
         if let Some(&token) = tokens.iter().find(|&&t| t as usize >= self.config.n_vocab) {
-            return Err(ModelError::BadToken { token, n_vocab: self.config.n_vocab });
+            return Err(ModelError::BadToken {
+                token,
+                n_vocab: self.config.n_vocab,
+            });
         }
-        let n_vocab = self.config.n_vocab;
         state.logits.clear();
         for chunk in tokens.chunks(MAX_BATCH) {
             let last_chunk = state.pos + chunk.len() == needed;
@@ -203,7 +212,6 @@ impl Model {
             };
             self.forward_batch(state, chunk, want, pool)?;
         }
-        debug_assert!(state.logits.len() % n_vocab == 0);
         Ok(&state.logits)
     }
 
@@ -218,7 +226,12 @@ impl Model {
         let n = tokens.len();
         let (e, qd, kvd) = (cfg.n_embd, cfg.q_dim(), cfg.kv_dim());
         let pos = state.pos;
-        let State { cache, buf, attn_scratch, .. } = state;
+        let State {
+            cache,
+            buf,
+            attn_scratch,
+            ..
+        } = state;
         buf.resize(cfg, n);
         self.embed(tokens, &mut buf.x[..n * e])?;
         for (t, table) in buf.rope.chunks_exact_mut(cfg.rope_dim).enumerate() {
@@ -241,11 +254,33 @@ impl Model {
             }
             for t in 0..n {
                 let table = &buf.rope[t * cfg.rope_dim..(t + 1) * cfg.rope_dim];
-                ops::apply_rope(&mut buf.q[t * qd..(t + 1) * qd], cfg.head_dim, cfg.rope_dim, style, table);
-                ops::apply_rope(&mut buf.k[t * kvd..(t + 1) * kvd], cfg.head_dim, cfg.rope_dim, style, table);
+                ops::apply_rope(
+                    &mut buf.q[t * qd..(t + 1) * qd],
+                    cfg.head_dim,
+                    cfg.rope_dim,
+                    style,
+                    table,
+                );
+                ops::apply_rope(
+                    &mut buf.k[t * kvd..(t + 1) * kvd],
+                    cfg.head_dim,
+                    cfg.rope_dim,
+                    style,
+                    table,
+                );
             }
             cache.store(il, pos, &buf.k[..n * kvd], &buf.v[..n * kvd]);
-            attention(cfg, cache, il, pos, &buf.q[..n * qd], n, &mut buf.attn[..n * qd], attn_scratch, pool);
+            attention(
+                cfg,
+                cache,
+                il,
+                pos,
+                &buf.q[..n * qd],
+                n,
+                &mut buf.attn[..n * qd],
+                attn_scratch,
+                pool,
+            );
             self.matmul(&layer.wo, &buf.attn[..n * qd], n, &mut buf.h[..n * e], pool)?;
             ops::add_assign(&mut buf.x[..n * e], &buf.h[..n * e]);
 
@@ -258,7 +293,13 @@ impl Model {
             self.matmul(&layer.w_gate, h, n, &mut buf.gate[..n * f], pool)?;
             self.matmul(&layer.w_up, h, n, &mut buf.up[..n * f], pool)?;
             ops::swiglu(&mut buf.gate[..n * f], &buf.up[..n * f]);
-            self.matmul(&layer.w_down, &buf.gate[..n * f], n, &mut buf.h[..n * e], pool)?;
+            self.matmul(
+                &layer.w_down,
+                &buf.gate[..n * f],
+                n,
+                &mut buf.h[..n * e],
+                pool,
+            )?;
             ops::add_assign(&mut buf.x[..n * e], &buf.h[..n * e]);
         }
         state.pos = pos + n;
@@ -269,12 +310,21 @@ impl Model {
             Some(Logits::All) => 0..n,
         };
         let m = rows.len();
-        for (x, h) in buf.x[rows.start * e..rows.end * e].chunks_exact(e).zip(buf.h.chunks_exact_mut(e)) {
+        for (x, h) in buf.x[rows.start * e..rows.end * e]
+            .chunks_exact(e)
+            .zip(buf.h.chunks_exact_mut(e))
+        {
             ops::rms_norm(x, &self.weights.output_norm, cfg.rms_eps, h);
         }
         let start = state.logits.len();
         state.logits.resize(start + m * cfg.n_vocab, 0.0);
-        self.matmul(&self.weights.output, &buf.h[..m * e], m, &mut state.logits[start..], pool)
+        self.matmul(
+            &self.weights.output,
+            &buf.h[..m * e],
+            m,
+            &mut state.logits[start..],
+            pool,
+        )
     }
 
     /// Looks up the embedding rows of `tokens` into `out`.
@@ -289,12 +339,22 @@ impl Model {
         Ok(())
     }
 
-    fn matmul(&self, w: &Matrix, x: &[f32], n: usize, out: &mut [f32], pool: &ThreadPool) -> Result<(), ModelError> {
+    fn matmul(
+        &self,
+        w: &Matrix,
+        x: &[f32],
+        n: usize,
+        out: &mut [f32],
+        pool: &ThreadPool,
+    ) -> Result<(), ModelError> {
         Ok(quant::matmul(&w.view(&self.file)?, x, n, out, pool)?)
     }
 
     /// The ggml type of most of the model's matrices (e.g. for `ouro llm info`).
     pub fn main_weight_type(&self) -> GgmlType {
-        self.weights.layers.first().map_or(self.weights.output.info.ty, |l| l.w_gate.info.ty)
+        self.weights
+            .layers
+            .first()
+            .map_or(self.weights.output.info.ty, |l| l.w_gate.info.ty)
     }
 }

@@ -26,11 +26,20 @@ pub fn rope_table(pos: usize, rope_dim: usize, freq_base: f32, table: &mut [f32]
 }
 
 /// Rotates the first `rope_dim` dimensions of each `head_dim`-sized head in `x` in place.
-pub fn apply_rope(x: &mut [f32], head_dim: usize, rope_dim: usize, style: RopeStyle, table: &[f32]) {
+pub fn apply_rope(
+    x: &mut [f32],
+    head_dim: usize,
+    rope_dim: usize,
+    style: RopeStyle,
+    table: &[f32],
+) {
     for head in x.chunks_exact_mut(head_dim) {
         match style {
             RopeStyle::Normal => {
-                for (pair, cs) in head[..rope_dim].chunks_exact_mut(2).zip(table.chunks_exact(2)) {
+                for (pair, cs) in head[..rope_dim]
+                    .chunks_exact_mut(2)
+                    .zip(table.chunks_exact(2))
+                {
                     let (x0, x1) = (pair[0], pair[1]);
                     pair[0] = x0 * cs[0] - x1 * cs[1];
                     pair[1] = x0 * cs[1] + x1 * cs[0];

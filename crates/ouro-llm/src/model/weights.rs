@@ -19,7 +19,12 @@ pub struct Matrix {
 impl Matrix {
     /// The matrix as a view over the file's bytes.
     pub fn view<'a>(&self, file: &'a GgufFile) -> Result<QMatrix<'a>, ModelError> {
-        Ok(QMatrix::new(self.info.ty, file.tensor_data(&self.info), self.rows, self.cols)?)
+        Ok(QMatrix::new(
+            self.info.ty,
+            file.tensor_data(&self.info),
+            self.rows,
+            self.cols,
+        )?)
     }
 }
 
@@ -64,7 +69,11 @@ impl Weights {
             let name = |t: &str| format!("blk.{i}.{t}");
             let biases = cfg.arch == Architecture::Qwen2;
             let bias = |t: &str, n: usize| -> Result<Option<Vec<f32>>, ModelError> {
-                if biases { vector(file, &name(t), n).map(Some) } else { Ok(None) }
+                if biases {
+                    vector(file, &name(t), n).map(Some)
+                } else {
+                    Ok(None)
+                }
             };
             layers.push(LayerWeights {
                 attn_norm: vector(file, &name("attn_norm.weight"), cfg.n_embd)?,
@@ -91,7 +100,8 @@ impl Weights {
 }
 
 fn find<'a>(file: &'a GgufFile, name: &str) -> Result<&'a TensorInfo, ModelError> {
-    file.tensor(name).ok_or_else(|| ModelError::MissingTensor(name.to_string()))
+    file.tensor(name)
+        .ok_or_else(|| ModelError::MissingTensor(name.to_string()))
 }
 
 fn matrix(file: &GgufFile, name: &str, rows: usize, cols: usize) -> Result<Matrix, ModelError> {
@@ -103,7 +113,11 @@ fn matrix(file: &GgufFile, name: &str, rows: usize, cols: usize) -> Result<Matri
             found: info.dims.clone(),
         });
     }
-    Ok(Matrix { info: info.clone(), rows, cols })
+    Ok(Matrix {
+        info: info.clone(),
+        rows,
+        cols,
+    })
 }
 
 fn vector(file: &GgufFile, name: &str, n: usize) -> Result<Vec<f32>, ModelError> {
