@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """Regenerates the llama.cpp reference fixtures that ouro's engine tests check.
 
-Usage: make-fixtures.py LLAMA_CPP_SRC LLAMA_CPP_BUILD_BIN
+Usage: make-fixtures.py LLAMA_CPP_SRC LLAMA_CPP_BUILD_BIN OURO_BIN
 
 Builds llama_ref.c (beside this script) against the given llama.cpp build, then writes
 crates/ouro-llm/tests/fixtures/generation/smollm2.json: for plain and chat-templated prompts,
 llama.cpp's prompt tokens and its greedy continuation (64 tokens, end-of-generation ignored).
 Chat prompts are rendered from the model's own template with Python's jinja2, independently of
-ouro. Needs: gcc, python3 with gguf and jinja2, the default model in models/.
+ouro. It also writes .../generation/synth.json: random-weight llama and qwen2 models made by
+`OURO_BIN llm synth` (deterministic from their seed), with llama.cpp's logits after a prompt
+and its greedy continuation. Needs: gcc, python3 with gguf and jinja2, the default model.
 """
 import json
 import os
@@ -21,6 +23,12 @@ import jinja2
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 MODEL = os.path.join(ROOT, "models", "SmolLM2-135M-Instruct.Q4_1.gguf")
 OUT = os.path.join(ROOT, "crates", "ouro-llm", "tests", "fixtures", "generation", "smollm2.json")
+SYNTH_OUT = os.path.join(os.path.dirname(OUT), "synth.json")
+# Long enough (at least 64 tokens) that llama.cpp takes its all-f32 tiled attention path for
+# the prompt; the continuation then runs through its f16-accumulator path, token by token.
+SYNTH_PROMPT = " ".join(f"w{i}" for i in range(20))
+SYNTH = [("llama", "q8_0", 1), ("llama", "q4_0", 2), ("llama", "f16", 3),
+         ("qwen2", "q8_0", 4), ("qwen2", "q4_K", 5), ("qwen2", "q6_K", 6)]
 N_PREDICT = 64
 
 PLAIN = [
@@ -52,11 +60,11 @@ def build_tool(src, bindir, exe):
         check=True)
 
 
-def reference(exe, prompt):
+def reference(exe, prompt, model=MODEL, n_predict=N_PREDICT, extra=()):
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
         f.write(prompt)
     try:
-        out = subprocess.run([exe, MODEL, f.name, str(N_PREDICT)], check=True,
+        out = subprocess.run([exe, model, f.name, str(n_predict), *extra], check=True,
                              capture_output=True, text=True).stdout
     finally:
         os.unlink(f.name)
@@ -64,9 +72,9 @@ def reference(exe, prompt):
 
 
 def main():
-    if len(sys.argv) != 3:
+    if len(sys.argv) != 4:
         sys.exit(__doc__)
-    src, bindir = sys.argv[1:]
+    src, bindir, ouro = sys.argv[1:]
     template = gguf.GGUFReader(MODEL).fields["tokenizer.chat_template"].contents()
     render = jinja2.Environment().from_string(template)
     with tempfile.TemporaryDirectory() as tmp:
@@ -78,6 +86,16 @@ def main():
         for messages in CHAT:
             p = render.render(messages=messages, add_generation_prompt=True)
             cases.append({"chat": messages, "prompt": p, **reference(exe, p)})
+        synth = []
+        for arch, ty, seed in SYNTH:
+            path = os.path.join(tmp, f"{arch}-{ty}.gguf")
+            subprocess.run([ouro, "llm", "synth", "--arch", arch, "--shape", "tiny", "--type", ty,
+                            "--seed", str(seed), "-o", path, "--json"], check=True, capture_output=True)
+            ref = reference(exe, SYNTH_PROMPT, path, 16, ["--logits"])
+            synth.append({"arch": arch, "shape": "tiny", "type": ty, "seed": seed, **ref})
+    with open(SYNTH_OUT, "w") as f:
+        json.dump({"prompt": SYNTH_PROMPT, "source": "llama.cpp, as above", "cases": synth}, f)
+    print(f"wrote {len(synth)} cases to {SYNTH_OUT}")
     for c in cases:
         c.pop("n_vocab", None)
     os.makedirs(os.path.dirname(OUT), exist_ok=True)
