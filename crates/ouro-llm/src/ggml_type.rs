@@ -55,6 +55,21 @@ impl GgmlType {
         GgmlType::BF16,
     ];
 
+    /// The types ouro's engine multiplies as weight matrices (and `ouro llm synth` writes).
+    pub const WEIGHT_TYPES: [GgmlType; 11] = [
+        GgmlType::F32,
+        GgmlType::F16,
+        GgmlType::BF16,
+        GgmlType::Q4_0,
+        GgmlType::Q4_1,
+        GgmlType::Q5_0,
+        GgmlType::Q5_1,
+        GgmlType::Q8_0,
+        GgmlType::Q4K,
+        GgmlType::Q5K,
+        GgmlType::Q6K,
+    ];
+
     /// The type for ggml's numeric id, or `None` for ids ouro does not know.
     pub fn from_id(id: u32) -> Option<GgmlType> {
         Self::ALL.into_iter().find(|t| t.id() == id)

@@ -10,19 +10,7 @@ use super::{QMatrix, QuantError, dequantize, matmul, quantize, vec_dot_type};
 use crate::GgmlType;
 use crate::threadpool::ThreadPool;
 
-const WEIGHT_TYPES: [GgmlType; 11] = [
-    GgmlType::F32,
-    GgmlType::F16,
-    GgmlType::BF16,
-    GgmlType::Q4_0,
-    GgmlType::Q4_1,
-    GgmlType::Q5_0,
-    GgmlType::Q5_1,
-    GgmlType::Q8_0,
-    GgmlType::Q4K,
-    GgmlType::Q5K,
-    GgmlType::Q6K,
-];
+const WEIGHT_TYPES: [GgmlType; 11] = GgmlType::WEIGHT_TYPES;
 
 const LEVELS: [SimdLevel; 3] = [SimdLevel::Scalar, SimdLevel::Avx2, SimdLevel::Avx512Vnni];
 

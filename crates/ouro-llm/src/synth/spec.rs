@@ -48,19 +48,7 @@ impl fmt::Display for SynthArch {
 pub const PRESETS: [&str; 5] = ["tiny", "135m", "1b", "7b", "8b"];
 
 /// Tensor types a synthetic model's matrices may use.
-pub const MATRIX_TYPES: [GgmlType; 11] = [
-    GgmlType::F32,
-    GgmlType::F16,
-    GgmlType::BF16,
-    GgmlType::Q4_0,
-    GgmlType::Q4_1,
-    GgmlType::Q5_0,
-    GgmlType::Q5_1,
-    GgmlType::Q8_0,
-    GgmlType::Q4K,
-    GgmlType::Q5K,
-    GgmlType::Q6K,
-];
+pub const MATRIX_TYPES: [GgmlType; 11] = GgmlType::WEIGHT_TYPES;
 
 /// Largest vocabulary ouro synthesizes.
 const MAX_VOCAB: u64 = 1 << 20;
