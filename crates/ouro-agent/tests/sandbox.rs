@@ -88,8 +88,12 @@ fn writing_outside_the_workspace_is_blocked_and_audited() {
         missing(&sandbox, "Landlock", "Landlock unavailable");
         return;
     }
-    // Outside the workspace and outside every temp dir: the crate's target tmp dir.
-    let outside = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("sandbox-escape");
+    // Outside the workspace and outside every temp dir: a folder in the home directory (the
+    // target dir may itself live under /tmp, where writes are allowed).
+    let outside = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_TARGET_TMPDIR")))
+        .join(".cache/ouro-sandbox-escape-test");
     std::fs::create_dir_all(&outside).unwrap();
     let target = outside.join(format!("pwned-{}", std::process::id()));
     let _ = std::fs::remove_file(&target);
