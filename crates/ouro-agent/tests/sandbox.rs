@@ -23,11 +23,26 @@ struct Setup {
     ws: PathBuf,
 }
 
+/// Where test workspaces go: the target dir's scratch folder, or a folder in the home directory
+/// when the target dir itself lies in the system temp dir (as with a shared CARGO_TARGET_DIR
+/// under /tmp).
+fn scratch_root() -> PathBuf {
+    let target_tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    match std::env::var_os("HOME") {
+        Some(home) if target_tmp.starts_with(std::env::temp_dir()) => {
+            let root = PathBuf::from(home).join(".cache/ouro-agent-tests");
+            std::fs::create_dir_all(&root).unwrap();
+            root
+        }
+        _ => target_tmp,
+    }
+}
+
 fn setup(config: PermissionsConfig) -> Setup {
-    // Under the target dir rather than /tmp, as real workspaces are: a directory that holds a
-    // hidden file's ancestors only lends traverse rights to entries created during a command
-    // (see the allowlist module), which would make /tmp awkward for these tests.
-    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    // Not under /tmp, as real workspaces are not: a directory that holds a hidden file's
+    // ancestors only lends traverse rights to entries created during a command (see the
+    // allowlist module), which would make /tmp awkward for these tests.
+    let dir = tempfile::tempdir_in(scratch_root()).unwrap();
     let ws_path = dir.path().join("ws");
     std::fs::create_dir_all(ws_path.join("src")).unwrap();
     std::fs::write(ws_path.join(".env"), "API_KEY=sk-secret-123\n").unwrap();
