@@ -129,7 +129,9 @@ impl Drop for Finish<'_> {
 }
 
 fn worker(s: &Shared, ith: usize) {
-    let mut seen = s.generation.load(Ordering::SeqCst);
+    // Generation 0 is the pool's state at creation, before any job: a job (or shutdown)
+    // published before this thread got going is still seen as new.
+    let mut seen = 0;
     loop {
         let mut spins = 0u32;
         let mut gen_now = s.generation.load(Ordering::Acquire);

@@ -121,9 +121,9 @@ pub(crate) fn matmul_with(
     let dot = kernel(w.ty, level).ok_or(unsupported)?;
     // Re-check the matrix: its fields are public, so it may not come from `QMatrix::new`.
     QMatrix::new(w.ty, w.data, w.rows, w.cols)?;
-    let x_len = n_tokens.checked_mul(w.cols).unwrap_or(usize::MAX);
+    let x_len = n_tokens.saturating_mul(w.cols);
     check_len("matmul input", "f32 values", x_len, x.len())?;
-    let out_len = n_tokens.checked_mul(w.rows).unwrap_or(usize::MAX);
+    let out_len = n_tokens.saturating_mul(w.rows);
     check_len("matmul output", "f32 values", out_len, out.len())?;
     let act_row = row_bytes(vdt, w.cols, "matmul input row")?;
     if n_tokens == 0 || w.rows == 0 {
@@ -149,6 +149,13 @@ struct SharedMut<T>(*mut T);
 unsafe impl<T> Sync for SharedMut<T> {}
 unsafe impl<T> Send for SharedMut<T> {}
 
+impl<T> SharedMut<T> {
+    /// The pointer; a method so closures capture the whole (Sync) wrapper.
+    fn get(self) -> *mut T {
+        self.0
+    }
+}
+
 /// Quantizes every token row of `x` into `act`, spreading tokens over the pool when
 /// there are several.
 fn quantize_rows(
@@ -168,10 +175,10 @@ fn quantize_rows(
     }
     let base = SharedMut(act.as_mut_ptr());
     pool.run(&|ith, nth| {
-        let base = base;
         for t in (ith..n_tokens).step_by(nth) {
             // SAFETY: token rows are disjoint and each is taken by exactly one thread.
-            let ar = unsafe { std::slice::from_raw_parts_mut(base.0.add(t * act_row), act_row) };
+            let ar =
+                unsafe { std::slice::from_raw_parts_mut(base.get().add(t * act_row), act_row) };
             quantize_act(vdt, &x[t * cols..(t + 1) * cols], ar);
         }
     });
@@ -202,7 +209,6 @@ fn multiply(
     let out_ptr = SharedMut(out.as_mut_ptr());
     let w_row = w.row_bytes();
     pool.run(&|_, _| {
-        let out_ptr = out_ptr;
         let mut res = [0.0f32; MAX_NT];
         loop {
             let tile = next.fetch_add(1, Ordering::Relaxed);
@@ -223,7 +229,7 @@ fn multiply(
                     unsafe { dot(wr, xs, act_row, &mut res[..nt]) };
                     for (k, &v) in res[..nt].iter().enumerate() {
                         // SAFETY: (t + k, r) is inside `out` and owned by this tile only.
-                        unsafe { *out_ptr.0.add((t + k) * rows + r) = v };
+                        unsafe { *out_ptr.get().add((t + k) * rows + r) = v };
                     }
                     t += nt;
                 }

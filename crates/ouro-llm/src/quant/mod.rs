@@ -144,3 +144,6 @@ pub fn quantize(ty: GgmlType, src: &[f32], dst: &mut [u8]) -> Result<(), QuantEr
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;

@@ -137,8 +137,7 @@ macro_rules! x86_kernels {
         /// they are signed, `W`/`X` the block sizes, `MIN` the offset of the weight's min
         /// (q4_1/q5_1, paired with the activation's sum field) or 0.
         macro_rules! legacy_kernel {
-            ($name:ident, $generic:ident, $wsz:expr, $xsz:expr, $xq:expr, $min:expr,
-                                             |$wb:ident| $unpack:expr, $signed:expr) => {
+            ($name:ident, $generic:ident, $wsz:expr, $xsz:expr, $xq:expr, $min:expr, |$wb:ident| $unpack:expr, $signed:expr) => {
                 by_nt!($name, $generic);
 
                 #[target_feature(enable = $feat)]
