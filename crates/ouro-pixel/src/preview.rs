@@ -26,8 +26,15 @@ fn grid(img: &Image, max_cols: u32, cell_h: u32) -> (u32, u32) {
     (cols, px_rows.div_ceil(cell_h) * cell_h)
 }
 
-/// A truecolor preview at most `max_cols` characters wide, one line per two pixel rows.
-pub fn truecolor(img: &Image, max_cols: u32) -> String {
+/// Builds a preview of at most `max_cols` characters a line, one line per two pixel rows:
+/// `cell(out, x, y, cols, rows)` writes the character for column `x` of pixel row `y`, then
+/// `line_end` closes each line.
+fn cells(
+    img: &Image,
+    max_cols: u32,
+    line_end: &str,
+    cell: impl Fn(&mut String, u32, u32, u32, u32),
+) -> String {
     if img.width == 0 || img.height == 0 {
         return String::new();
     }
@@ -35,34 +42,32 @@ pub fn truecolor(img: &Image, max_cols: u32) -> String {
     let mut out = String::new();
     for y in (0..rows).step_by(2) {
         for x in 0..cols {
-            let [r, g, b] = sample(img, x, y, cols, rows);
-            let [r2, g2, b2] = sample(img, x, y + 1, cols, rows);
-            out.push_str(&format!(
-                "\x1b[38;2;{r};{g};{b}m\x1b[48;2;{r2};{g2};{b2}m\u{2580}"
-            ));
+            cell(&mut out, x, y, cols, rows);
         }
-        out.push_str("\x1b[0m\n");
+        out.push_str(line_end);
     }
     out
 }
 
+/// A truecolor preview at most `max_cols` characters wide, one line per two pixel rows.
+pub fn truecolor(img: &Image, max_cols: u32) -> String {
+    cells(img, max_cols, "\x1b[0m\n", |out, x, y, cols, rows| {
+        let [r, g, b] = sample(img, x, y, cols, rows);
+        let [r2, g2, b2] = sample(img, x, y + 1, cols, rows);
+        out.push_str(&format!(
+            "\x1b[38;2;{r};{g};{b}m\x1b[48;2;{r2};{g2};{b2}m\u{2580}"
+        ));
+    })
+}
+
 /// A plain ASCII preview at most `max_cols` characters wide, one line per two pixel rows.
 pub fn ascii(img: &Image, max_cols: u32) -> String {
-    if img.width == 0 || img.height == 0 {
-        return String::new();
-    }
-    let (cols, rows) = grid(img, max_cols, 2);
-    let mut out = String::new();
-    for y in (0..rows).step_by(2) {
-        for x in 0..cols {
-            let [r, g, b] = sample(img, x, y, cols, rows);
-            // Rec. 601 luma in 0..=255 (weights sum to 1000).
-            let luma = (299 * r + 587 * g + 114 * b) / 1000;
-            out.push(RAMP[(luma as usize * RAMP.len()) / 256] as char);
-        }
-        out.push('\n');
-    }
-    out
+    cells(img, max_cols, "\n", |out, x, y, cols, rows| {
+        let [r, g, b] = sample(img, x, y, cols, rows);
+        // Rec. 601 luma in 0..=255 (weights sum to 1000).
+        let luma = (299 * r + 587 * g + 114 * b) / 1000;
+        out.push(RAMP[(luma as usize * RAMP.len()) / 256] as char);
+    })
 }
 
 #[cfg(test)]

@@ -121,13 +121,7 @@ impl SamplingConfig {
             top_k: 0,
             top_p: 1.0,
             min_p: 0.0,
-            typical_p: 1.0,
-            repeat_penalty: 1.0,
-            repeat_last_n: 64,
-            frequency_penalty: 0.0,
-            presence_penalty: 0.0,
-            mirostat: Mirostat::Off,
-            seed: DEFAULT_SEED,
+            ..SamplingConfig::default()
         }
     }
 

@@ -7,18 +7,8 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
+use super::symbols::{NONE, Symbol};
 use super::vocab::Vocab;
-
-/// A symbol: a byte range of the word, linked to its neighbours (`usize::MAX` for none).
-#[derive(Debug, Clone, Copy)]
-struct Symbol {
-    start: usize,
-    len: usize,
-    prev: usize,
-    next: usize,
-}
-
-const NONE: usize = usize::MAX;
 
 /// A candidate merge: (rank, left symbol, right symbol, byte length of the pair).
 type Bigram = Reverse<(u32, usize, usize, usize)>;

@@ -12,6 +12,7 @@ mod decode;
 mod pretokenize;
 mod special;
 mod spm;
+mod symbols;
 mod unicode;
 mod unicode_table;
 mod utf8_stream;

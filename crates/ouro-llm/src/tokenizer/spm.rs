@@ -7,17 +7,8 @@
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
+use super::symbols::{NONE, Symbol};
 use super::vocab::Vocab;
-
-#[derive(Debug, Clone, Copy)]
-struct Symbol {
-    start: usize,
-    len: usize,
-    prev: usize,
-    next: usize,
-}
-
-const NONE: usize = usize::MAX;
 
 /// A candidate merge, ordered by score, then by position (leftmost first).
 #[derive(Debug, Clone, Copy)]
