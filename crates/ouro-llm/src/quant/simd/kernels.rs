@@ -73,13 +73,17 @@ macro_rules! x86_kernels {
             _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)))
         }
 
-        /// The f16 at `p` as f32.
+        /// The two f16 at `p` and `p + 2` as f32 in lanes 0 and 1 (lanes 2, 3: zero).
+        ///
+        /// Reading all four bytes with one `vmovd` matters: a 2-byte load into an xmm
+        /// register becomes `vpinsrw` into some live register, a false dependency that
+        /// serialized whole kernels on the accumulator chain.
         #[inline]
         #[target_feature(enable = $feat)]
-        unsafe fn f16(p: *const u8) -> f32 {
-            // SAFETY: the caller passes a readable pointer.
-            let h = unsafe { (p as *const u16).read_unaligned() };
-            _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(h as i32)))
+        unsafe fn f16x2(p: *const u8) -> __m128 {
+            // SAFETY: the caller passes 4 readable bytes.
+            let v = unsafe { (p as *const u32).read_unaligned() };
+            _mm_cvtph_ps(_mm_cvtsi32_si128(v as i32))
         }
 
         /// 16 bytes at `p` split into 32 nibbles: low nibbles first, then high ones.
@@ -134,10 +138,11 @@ macro_rules! x86_kernels {
         }
 
         /// The legacy 32-element formats: `unpack` gives the weight quants and whether
-        /// they are signed, `W`/`X` the block sizes, `MIN` the offset of the weight's min
-        /// (q4_1/q5_1, paired with the activation's sum field) or 0.
+        /// they are signed, `W`/`X` the block sizes, `$xq` the activation quants' offset,
+        /// `$min` whether the weight has a min right after its scale (q4_1/q5_1, paired
+        /// with the q8_1 activation's sum field right after its scale).
         macro_rules! legacy_kernel {
-            ($name:ident, $generic:ident, $wsz:expr, $xsz:expr, $xq:expr, $min:expr, |$wb:ident| $unpack:expr, $signed:expr) => {
+            ($name:ident, $generic:ident, $wsz:expr, $xsz:expr, $xq:expr, $min:literal, |$wb:ident| $unpack:expr, $signed:expr) => {
                 by_nt!($name, $generic);
 
                 #[target_feature(enable = $feat)]
@@ -151,12 +156,15 @@ macro_rules! x86_kernels {
                     debug_assert!(x.len() >= (NT - 1) * xs + nb * $xsz);
                     let (wp, xp) = (w.as_ptr(), x.as_ptr());
                     let mut acc = [_mm256_setzero_ps(); NT];
-                    let mut summs = [0.0f32; NT];
-                    // SAFETY: blocks are read inside `w` and the `NT` rows of `x`.
+                    // Lane 1 accumulates the min terms Σ m_w · s_x (q4_1/q5_1 only).
+                    let mut summs = [_mm_setzero_ps(); NT];
+                    // SAFETY: blocks are read inside `w` and the `NT` rows of `x`; every
+                    // block has at least 4 bytes from its scale fields on.
                     unsafe {
                         for b in 0..nb {
                             let $wb = wp.add(b * $wsz);
-                            let dw = f16($wb);
+                            // Lane 0: the weight's scale; lane 1: its min when it has one.
+                            let wdm = f16x2($wb);
                             let q: __m256i = $unpack;
                             let aq = if $signed { _mm256_sign_epi8(q, q) } else { q };
                             for t in 0..NT {
@@ -164,16 +172,18 @@ macro_rules! x86_kernels {
                                 let y = load(xb.add($xq));
                                 let sy = if $signed { _mm256_sign_epi8(y, q) } else { y };
                                 let p = _mm256_cvtepi32_ps(dot_us8(aq, sy));
-                                let d = _mm256_set1_ps(dw * f16(xb));
-                                acc[t] = _mm256_fmadd_ps(d, p, acc[t]);
-                                if $min != 0 {
-                                    summs[t] += f16($wb.add($min)) * f16(xb.add(2));
+                                // Lane 0: d_w · d_x; lane 1: m_w · s_x.
+                                let scales = _mm_mul_ps(wdm, f16x2(xb));
+                                acc[t] = _mm256_fmadd_ps(_mm256_broadcastss_ps(scales), p, acc[t]);
+                                if $min {
+                                    summs[t] = _mm_add_ps(summs[t], scales);
                                 }
                             }
                         }
                     }
                     for t in 0..NT {
-                        out[t] = hsum(acc[t]) + summs[t];
+                        let min_sum = _mm_cvtss_f32(_mm_movehdup_ps(summs[t]));
+                        out[t] = hsum(acc[t]) + min_sum;
                     }
                 }
             };
@@ -185,7 +195,7 @@ macro_rules! x86_kernels {
             18,
             34,
             2,
-            0,
+            false,
             |wb| _mm256_sub_epi8(nibbles(wb.add(2)), _mm256_set1_epi8(8)),
             true
         );
@@ -195,7 +205,7 @@ macro_rules! x86_kernels {
             20,
             36,
             4,
-            2,
+            true,
             |wb| nibbles(wb.add(4)),
             false
         );
@@ -205,7 +215,7 @@ macro_rules! x86_kernels {
             22,
             34,
             2,
-            0,
+            false,
             |wb| _mm256_or_si256(
                 nibbles(wb.add(6)),
                 _mm256_andnot_si256(bits32(wb.add(2)), _mm256_set1_epi8(0xF0u8 as i8))
@@ -218,14 +228,14 @@ macro_rules! x86_kernels {
             24,
             36,
             4,
-            2,
+            true,
             |wb| _mm256_or_si256(
                 nibbles(wb.add(8)),
                 _mm256_and_si256(bits32(wb.add(4)), _mm256_set1_epi8(0x10))
             ),
             false
         );
-        legacy_kernel!(q8_0_dot, q8_0_nt, 34, 34, 2, 0, |wb| load(wb.add(2)), true);
+        legacy_kernel!(q8_0_dot, q8_0_nt, 34, 34, 2, false, |wb| load(wb.add(2)), true);
 
         /// Plain float rows: `$load(p)` reads 8 elements as f32, `$one(p)` one element.
         macro_rules! float_kernel {
@@ -294,7 +304,7 @@ macro_rules! x86_kernels {
             f16_nt,
             2,
             |p| _mm256_cvtph_ps(_mm_loadu_si128(p as *const __m128i)),
-            f16(p)
+            half::f16::from_bits((p as *const u16).read_unaligned()).to_f32()
         );
         float_kernel!(
             bf16_dot,
@@ -361,7 +371,8 @@ macro_rules! x86_kernels {
                     unsafe {
                         for b in 0..nb {
                             let $wb = wp.add(b * $wsz);
-                            let (dw, dmw) = (f16($wb), f16($wb.add(2)));
+                            let dd = f16x2($wb);
+                            let (dw, dmw) = (_mm_cvtss_f32(dd), _mm_cvtss_f32(_mm_movehdup_ps(dd)));
                             let (sc, mn) = k4_scales($wb.add(4));
                             let mins = _mm_cvtepu8_epi16(_mm_cvtsi64_si128(mn as i64));
                             let mut sumi = [_mm256_setzero_si256(); NT];
@@ -432,7 +443,8 @@ macro_rules! x86_kernels {
             unsafe {
                 for b in 0..nb {
                     let wb = wp.add(b * 210);
-                    let dw = f16(wb.add(208));
+                    // Lane 1 of the pair ending the block (reading past it could fault).
+                    let dw = _mm_cvtss_f32(_mm_movehdup_ps(f16x2(wb.add(206))));
                     let sc8 = _mm_loadu_si128(wb.add(192) as *const __m128i);
                     let mut sumi = [_mm256_setzero_si256(); NT];
                     for n in 0..2 {
