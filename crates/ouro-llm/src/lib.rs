@@ -8,6 +8,7 @@
 
 pub mod bench;
 pub mod chat_template;
+mod cpu;
 pub mod engine;
 pub mod ggml_type;
 pub mod gguf;

@@ -2,6 +2,7 @@
 //! parallel over (token, head) pairs.
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use half::f16;
 use half::slice::HalfFloatSliceExt;
@@ -12,21 +13,32 @@ use super::kv_cache::KvCache;
 use super::ops::dot;
 use crate::threadpool::ThreadPool;
 
-/// Per-thread scratch space: scores over the context and one converted K/V row.
+/// Per-thread scratch space, reused across calls.
 #[derive(Debug, Default)]
 pub struct AttentionScratch {
-    per_thread: Vec<Mutex<(Vec<f32>, Vec<f32>)>>,
+    per_thread: Vec<Mutex<ThreadScratch>>,
+}
+
+/// One thread's buffers: converted K/V tiles, scores, a converted row.
+#[derive(Debug, Default)]
+struct ThreadScratch {
+    /// `KV_TILE` K or V rows converted to f32.
+    tile: Vec<f32>,
+    /// Scores of each query row of a tile over the keys it sees.
+    scores: Vec<f32>,
+    /// The per-row path's scratch row.
+    row: Vec<f32>,
 }
 
 impl AttentionScratch {
-    fn ensure(&mut self, n_threads: usize, n_ctx: usize, head_dim: usize) {
+    fn ensure(&mut self, n_threads: usize, head_dim: usize) {
         if self.per_thread.len() != n_threads {
             self.per_thread = (0..n_threads).map(|_| Mutex::default()).collect();
         }
         for slot in &mut self.per_thread {
-            let (scores, row) = slot.get_mut().unwrap_or_else(|e| e.into_inner());
-            scores.resize(n_ctx, 0.0);
-            row.resize(head_dim, 0.0);
+            let scratch = slot.get_mut().unwrap_or_else(|e| e.into_inner());
+            scratch.tile.resize(KV_TILE * head_dim, 0.0);
+            scratch.row.resize(head_dim, 0.0);
         }
     }
 }
@@ -72,53 +84,172 @@ pub fn attention(
     pool: &ThreadPool,
 ) {
     let hd = cfg.head_dim;
-    let n_head = cfg.n_head;
     let group = cfg.n_head / cfg.n_head_kv;
-    let kv_dim = cfg.kv_dim();
-    let scale = 1.0 / (hd as f32).sqrt();
-    scratch.ensure(pool.n_threads(), pos + n_tokens, hd);
-    let keys = cache.keys(layer);
-    let values = cache.values(layer);
+    let shape = Shape {
+        hd,
+        n_head: cfg.n_head,
+        group,
+        kv_dim: cfg.kv_dim(),
+        pos,
+        scale: 1.0 / (hd as f32).sqrt(),
+    };
+    scratch.ensure(pool.n_threads(), hd);
+    let kv = (cache.keys(layer), cache.values(layer));
     let out = DisjointChunks {
         ptr: out.as_mut_ptr(),
         len: out.len(),
     };
     let scratch = &*scratch;
-    let n_items = n_tokens * n_head;
     // llama.cpp's CPU flash attention takes a tiled f32 path for batches of at least
     // `TILED_MIN_TOKENS` queries and a per-row path with an f16 accumulator otherwise;
     // following it keeps greedy decoding identical to llama.cpp's.
     let tiled = n_tokens >= TILED_MIN_TOKENS;
-    pool.run(&|ith, nth| {
+    // Work items: (query tile, KV head) when tiled, so every converted K/V tile serves all
+    // the tile's queries of the head group; else (token, head).
+    let n_items = if tiled {
+        n_tokens.div_ceil(Q_TILE) * cfg.n_head_kv
+    } else {
+        n_tokens * cfg.n_head
+    };
+    let next = AtomicUsize::new(0);
+    pool.run(&|ith, _| {
         let mut guard = scratch.per_thread[ith]
             .lock()
             .unwrap_or_else(|e| e.into_inner());
-        let (scores, row) = &mut *guard;
-        let mut item = ith;
-        while item < n_items {
-            let (t, h) = (item / n_head, item % n_head);
-            let kv = KvView {
-                keys,
-                values,
-                stride: kv_dim,
-                offset: (h / group) * hd,
-                len: pos + t + 1,
-            };
-            // SAFETY: each (token, head) item is handled by exactly one thread.
-            let o = unsafe { out.chunk(item, hd) };
-            let q_row = &q[item * hd..(item + 1) * hd];
-            if tiled {
-                attend_f32(q_row, &kv, scale, scores, row, o);
-            } else {
-                attend_f16_acc(q_row, &kv, scale, row, o);
+        let scratch = &mut *guard;
+        loop {
+            let item = next.fetch_add(1, Ordering::Relaxed);
+            if item >= n_items {
+                break;
             }
-            item += nth;
+            if tiled {
+                let (qt, kvh) = (item / cfg.n_head_kv, item % cfg.n_head_kv);
+                let tokens = qt * Q_TILE..((qt + 1) * Q_TILE).min(n_tokens);
+                attend_tile(&shape, kv, q, tokens, kvh, scratch, &out);
+            } else {
+                let (t, h) = (item / shape.n_head, item % shape.n_head);
+                let view = KvView {
+                    keys: kv.0,
+                    values: kv.1,
+                    stride: shape.kv_dim,
+                    offset: (h / group) * hd,
+                    len: pos + t + 1,
+                };
+                // SAFETY: each (token, head) item is handled by exactly one thread.
+                let o = unsafe { out.chunk(item, hd) };
+                let q_row = &q[item * hd..(item + 1) * hd];
+                attend_f16_acc(q_row, &view, shape.scale, &mut scratch.row, o);
+            }
         }
     });
 }
 
 /// Batches of at least this many queries take llama.cpp's tiled (all-f32) path.
 const TILED_MIN_TOKENS: usize = 64;
+/// Queries per work item of the tiled path.
+const Q_TILE: usize = 32;
+/// K or V rows converted to f32 at a time (16 KiB at head size 128: stays in L1).
+const KV_TILE: usize = 32;
+
+/// The attention problem's dimensions.
+struct Shape {
+    hd: usize,
+    n_head: usize,
+    /// Query heads per KV head.
+    group: usize,
+    kv_dim: usize,
+    /// Position of the batch's first query.
+    pos: usize,
+    scale: f32,
+}
+
+crate::cpu::multiversion! {
+    /// llama.cpp's tiled f32 attention for queries `tokens` of the query heads of KV head
+    /// `kvh`: scores for all keys, a two-pass softmax, then the weighted sum of V. Each
+    /// query row's arithmetic (f32 dot products, `exp`, sums in key order) is exactly that
+    /// of a row computed on its own; tiling only shares the f16 → f32 conversion of K and V.
+    fn attend_tile(
+        sh: &Shape,
+        kv: (&[f16], &[f16]),
+        q: &[f32],
+        tokens: std::ops::Range<usize>,
+        kvh: usize,
+        scratch: &mut ThreadScratch,
+        out: &DisjointChunks,
+    ) => attend_tile_generic
+}
+
+#[inline(always)]
+fn attend_tile_generic(
+    sh: &Shape,
+    (keys, values): (&[f16], &[f16]),
+    q: &[f32],
+    tokens: std::ops::Range<usize>,
+    kvh: usize,
+    scratch: &mut ThreadScratch,
+    out: &DisjointChunks,
+) {
+    let (hd, group) = (sh.hd, sh.group);
+    let n_keys = sh.pos + tokens.end;
+    // Query rows of this item, token-major: (token, head in group).
+    let rows: Vec<(usize, usize)> = tokens
+        .clone()
+        .flat_map(|t| (0..group).map(move |g| (t, kvh * group + g)))
+        .collect();
+    let seen = |t: usize| sh.pos + t + 1;
+    scratch.scores.resize(rows.len() * n_keys, 0.0);
+    let (tile, scores) = (&mut scratch.tile, &mut scratch.scores);
+    let key_rows = |src: &[f16], j0: usize, j1: usize, tile: &mut [f32]| {
+        for (j, dst) in (j0..j1).zip(tile.chunks_exact_mut(hd)) {
+            let start = j * sh.kv_dim + kvh * hd;
+            src[start..start + hd].convert_to_f32_slice(dst);
+        }
+    };
+    for j0 in (0..n_keys).step_by(KV_TILE) {
+        let j1 = (j0 + KV_TILE).min(n_keys);
+        key_rows(keys, j0, j1, tile);
+        for (r, &(t, h)) in rows.iter().enumerate() {
+            let q_row = &q[(t * sh.n_head + h) * hd..][..hd];
+            let row_scores = &mut scores[r * n_keys..][..n_keys];
+            for j in j0..j1.min(seen(t)) {
+                row_scores[j] = dot(q_row, &tile[(j - j0) * hd..][..hd]) * sh.scale;
+            }
+        }
+    }
+    let mut inv_sums = Vec::with_capacity(rows.len());
+    for (r, &(t, _)) in rows.iter().enumerate() {
+        let row_scores = &mut scores[r * n_keys..][..seen(t)];
+        let max = row_scores.iter().fold(f32::NEG_INFINITY, |m, &s| m.max(s));
+        let mut sum = 0.0f32;
+        for s in row_scores.iter_mut() {
+            *s = (*s - max).exp();
+            sum += *s;
+        }
+        inv_sums.push(1.0 / sum);
+    }
+    // SAFETY: the (token, head) chunks of this item belong to no other item.
+    let mut outs: Vec<&mut [f32]> = rows
+        .iter()
+        .map(|&(t, h)| unsafe { out.chunk(t * sh.n_head + h, hd) })
+        .collect();
+    outs.iter_mut().for_each(|o| o.fill(0.0));
+    for j0 in (0..n_keys).step_by(KV_TILE) {
+        let j1 = (j0 + KV_TILE).min(n_keys);
+        key_rows(values, j0, j1, tile);
+        for (r, (&(t, _), o)) in rows.iter().zip(outs.iter_mut()).enumerate() {
+            let row_scores = &scores[r * n_keys..][..n_keys];
+            for j in j0..j1.min(seen(t)) {
+                let p = row_scores[j];
+                for (a, &b) in o.iter_mut().zip(&tile[(j - j0) * hd..][..hd]) {
+                    *a += p * b;
+                }
+            }
+        }
+    }
+    for (o, inv) in outs.iter_mut().zip(inv_sums) {
+        o.iter_mut().for_each(|v| *v *= inv);
+    }
+}
 
 /// One KV head's rows for the positions a query attends to.
 struct KvView<'a> {
@@ -139,38 +270,6 @@ impl KvView<'_> {
         let start = j * self.stride + self.offset;
         &self.values[start..start + hd]
     }
-}
-
-/// Attention in f32 with a two-pass softmax (llama.cpp's tiled path).
-fn attend_f32(
-    q: &[f32],
-    kv: &KvView,
-    scale: f32,
-    scores: &mut [f32],
-    row: &mut [f32],
-    out: &mut [f32],
-) {
-    let hd = q.len();
-    let mut max = f32::NEG_INFINITY;
-    for (j, s) in scores[..kv.len].iter_mut().enumerate() {
-        kv.key(j, hd).convert_to_f32_slice(row);
-        *s = dot(q, row) * scale;
-        max = max.max(*s);
-    }
-    let mut sum = 0.0f32;
-    for s in &mut scores[..kv.len] {
-        *s = (*s - max).exp();
-        sum += *s;
-    }
-    out.fill(0.0);
-    for (j, &p) in scores[..kv.len].iter().enumerate() {
-        kv.value(j, hd).convert_to_f32_slice(row);
-        for (a, &b) in out.iter_mut().zip(row.iter()) {
-            *a += p * b;
-        }
-    }
-    let inv = 1.0 / sum;
-    out.iter_mut().for_each(|v| *v *= inv);
 }
 
 /// Attention with an online softmax whose weighted sum of V is kept in f16, as llama.cpp's

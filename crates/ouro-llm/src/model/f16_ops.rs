@@ -8,19 +8,7 @@
 use half::f16;
 use half::slice::HalfFloatSliceExt;
 
-/// Whether the exact AVX2 kernels can run on this CPU.
-fn has_avx2() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::is_x86_feature_detected!("avx2")
-            && std::is_x86_feature_detected!("fma")
-            && std::is_x86_feature_detected!("f16c")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
-}
+use crate::cpu::has_avx2;
 
 /// `Σ x[i]·y[i]` over f16 vectors, accumulated in f32 (ggml_vec_dot_f16).
 pub fn dot_f16(x: &[f16], y: &[f16], tmp: &mut [f32]) -> f32 {

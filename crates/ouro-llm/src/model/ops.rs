@@ -79,6 +79,7 @@ pub fn add_bias(x: &mut [f32], bias: &[f32]) {
 }
 
 /// Dot product of two f32 slices with eight partial sums (vectorizes well).
+#[inline(always)]
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     let mut acc = [0.0f32; 8];
     let chunks = a.len() / 8 * 8;

@@ -10,6 +10,7 @@ use crate::GgmlType;
 use half::f16;
 
 /// Multiplier and stored scale for one 32-element block, as llama.cpp's AVX2 code.
+#[inline(always)]
 fn q8_block(x: &[f32], q: &mut [u8]) -> (f32, i32) {
     let amax = x.iter().fold(0.0f32, |a, v| a.max(v.abs()));
     let d = amax / 127.0;
@@ -23,9 +24,14 @@ fn q8_block(x: &[f32], q: &mut [u8]) -> (f32, i32) {
     (d, sum)
 }
 
-/// Writes `x` (a whole number of blocks of `vdt`) into `dst` as the activation type `vdt`.
-/// `dst.len()` must be `vdt.bytes_for(x.len())`; callers check the shapes.
-pub(crate) fn quantize_act(vdt: GgmlType, x: &[f32], dst: &mut [u8]) {
+crate::cpu::multiversion! {
+    /// Writes `x` (a whole number of blocks of `vdt`) into `dst` as the activation type
+    /// `vdt`. `dst.len()` must be `vdt.bytes_for(x.len())`; callers check the shapes.
+    pub(crate) fn quantize_act(vdt: GgmlType, x: &[f32], dst: &mut [u8]) => quantize_act_generic
+}
+
+#[inline(always)]
+fn quantize_act_generic(vdt: GgmlType, x: &[f32], dst: &mut [u8]) {
     match vdt {
         GgmlType::Q8_0 => {
             for (xb, b) in x.chunks_exact(32).zip(dst.chunks_exact_mut(34)) {
