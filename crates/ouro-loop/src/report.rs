@@ -67,8 +67,13 @@ fn clip(text: &str, width: usize) -> String {
 }
 
 impl LoopStatus {
+    /// As text.
+    pub fn render(&self) -> String {
+        self.render_at(clock::now_ms())
+    }
+
     /// As text, times relative to `now_ms`.
-    pub fn render(&self, now_ms: i64) -> String {
+    pub fn render_at(&self, now_ms: i64) -> String {
         let mut out = String::new();
         let counts: Vec<String> = self
             .counts
@@ -255,7 +260,7 @@ mod tests {
             .expect("meta");
         let status = loop_status(&store, dir.path(), 5)
             .expect("status")
-            .render(clock::now_ms());
+            .render_at(clock::now_ms());
         assert!(status.contains("in_progress 1"), "{status}");
         assert!(status.contains("recovered in 1.5 ms"), "{status}");
         assert!(status.contains("running: task 1 (run 1)"), "{status}");

@@ -59,6 +59,37 @@ pub struct RunSummary {
     pub run_dir: PathBuf,
 }
 
+impl Notice {
+    /// One line saying what happened, for a terminal.
+    pub fn describe(&self) -> String {
+        match self {
+            Notice::Recovered(r) => format!(
+                "recovered in {:.1} ms: {} task(s) back to the queue, {} found promoted, {} worktree(s) cleaned",
+                r.recovery_us as f64 / 1000.0,
+                r.released.len(),
+                r.resolved.len(),
+                r.cleaned_worktrees
+            ),
+            Notice::Imported(r) => format!("imported task(s) {}", r.added.join(", ")),
+            Notice::TaskStarted { id, title, run } => {
+                format!("task {id} (run {run}): {title}")
+            }
+            Notice::TaskFinished(s) => {
+                let detail = s.detail.lines().next().unwrap_or_default();
+                format!(
+                    "task {} (run {}): {} after {} attempt(s) in {:.1} s: {detail}\n  run folder: {}",
+                    s.id,
+                    s.run,
+                    s.outcome,
+                    s.attempts,
+                    s.duration_ms as f64 / 1000.0,
+                    s.run_dir.display()
+                )
+            }
+        }
+    }
+}
+
 /// Receives [`Notice`]s, from any worker thread.
 pub type Reporter = Arc<dyn Fn(&Notice) + Send + Sync>;
 
