@@ -273,3 +273,42 @@ fn kept_branches_hold_the_failed_work() {
         "wrong"
     );
 }
+
+#[test]
+fn parallel_workers_promote_every_task_once_in_a_line() {
+    let repo = repo();
+    let bin = tempfile::tempdir().expect("tempdir");
+    let coder = script(
+        bin.path(),
+        "coder.sh",
+        "sleep 0.05\necho \"$OURO_TASK_ID\" > \"file-$OURO_TASK_ID.txt\"",
+    );
+    let (_, mut store) = open_store(repo.path()).expect("store");
+    for i in 1..=6 {
+        store
+            .add(&NewTask {
+                title: format!("file {i}"),
+                tests: vec![format!("test -f file-{i}.txt")],
+                ..NewTask::default()
+            })
+            .expect("add");
+    }
+    let config = format!(
+        "[loop]\nworkers = 3\ntest_command = \"test -f keep.txt\"\n[loop.coder]\ncommand = \"{}\"\n",
+        coder.display()
+    );
+    let (summary, _) = run(repo.path(), &config);
+    assert_eq!(summary.processed, 6);
+    for task in store.list(None).expect("list") {
+        assert_eq!(task.status, Status::Done, "{task:?}");
+    }
+    let log = subjects(repo.path(), "main");
+    assert_eq!(log.len(), 7, "{log:?}");
+    assert!(!has_merges(repo.path(), "main"));
+    for i in 1..=6 {
+        assert_eq!(
+            git(repo.path(), &["show", &format!("main:file-{i}.txt")]),
+            i.to_string()
+        );
+    }
+}
