@@ -2,7 +2,9 @@
 
 mod llm;
 mod llm_synth;
+mod loop_cmd;
 mod pixel;
+mod tasks;
 
 use clap::{Parser, Subcommand};
 
@@ -23,6 +25,10 @@ enum Command {
     Llm(llm::LlmCommand),
     /// Pixel programs: validate, render (CPU or GPU) and preview.
     Pixel(pixel::PixelArgs),
+    /// The development loop's task queue: add, list, show, retry, cancel, import, export.
+    Tasks(tasks::TasksArgs),
+    /// Run the development loop on the task queue, or show its status.
+    Loop(loop_cmd::LoopArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -30,6 +36,8 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Llm(cmd) => llm::run(cmd),
         Command::Pixel(args) => pixel::run(args),
+        Command::Tasks(args) => tasks::run(args),
+        Command::Loop(args) => loop_cmd::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

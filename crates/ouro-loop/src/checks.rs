@@ -1,0 +1,130 @@
+//! Running a task's tests and the repository's test command in a worktree, with
+//! timeouts, and turning failures into trimmed feedback for the coder.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::LoopError;
+use crate::exec::{self, ShellCommand};
+
+/// One test command's result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TestResult {
+    /// The command.
+    pub command: String,
+    /// Whether it exited 0.
+    pub passed: bool,
+    /// How it ended, in words.
+    pub exit: String,
+    /// How long it ran.
+    pub duration_ms: u64,
+}
+
+/// The results of one test run (commands stop at the first failure).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TestReport {
+    /// Each command run, in order.
+    pub results: Vec<TestResult>,
+    /// The log with their output.
+    pub log: PathBuf,
+    /// The failing command's trimmed output and exit, for the coder; `None` if all passed.
+    pub feedback: Option<String>,
+}
+
+impl TestReport {
+    /// Whether every command passed.
+    pub fn passed(&self) -> bool {
+        self.feedback.is_none()
+    }
+}
+
+/// What to run and how.
+#[derive(Debug)]
+pub struct TestPlan<'a> {
+    /// The commands, in order (the task's tests, then the repository's).
+    pub commands: &'a [String],
+    /// The worktree.
+    pub dir: &'a Path,
+    /// The log to append to.
+    pub log: &'a Path,
+    /// Timeout of each command.
+    pub timeout: Duration,
+    /// Bytes of failing output kept in the feedback.
+    pub feedback_bytes: usize,
+    /// Set to stop.
+    pub cancel: &'a AtomicBool,
+}
+
+/// Runs the plan's commands in order until one fails.
+pub fn run_tests(plan: &TestPlan<'_>) -> Result<TestReport, LoopError> {
+    let mut results = Vec::new();
+    let mut feedback = None;
+    for command in plan.commands {
+        let result = exec::run_shell(&ShellCommand {
+            command,
+            dir: plan.dir,
+            env: Vec::new(),
+            stdin: None,
+            log: plan.log,
+            timeout: plan.timeout,
+            cancel: plan.cancel,
+        })?;
+        let passed = result.exit.success();
+        results.push(TestResult {
+            command: command.clone(),
+            passed,
+            exit: result.exit.describe(),
+            duration_ms: result.duration.as_millis() as u64,
+        });
+        if !passed {
+            let output = exec::read_trimmed(plan.log, result.log_start, plan.feedback_bytes)?;
+            feedback = Some(format!(
+                "test command `{command}` failed ({}) after {:.1} s. Its output:\n{output}",
+                result.exit.describe(),
+                result.duration.as_secs_f64()
+            ));
+            break;
+        }
+    }
+    Ok(TestReport {
+        results,
+        log: plan.log.to_path_buf(),
+        feedback,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stops_at_the_first_failure_with_its_output() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let log = dir.path().join("tests.log");
+        let commands = [
+            "true".to_string(),
+            "echo broken thing; exit 2".into(),
+            "true".into(),
+        ];
+        let no = AtomicBool::new(false);
+        let report = run_tests(&TestPlan {
+            commands: &commands,
+            dir: dir.path(),
+            log: &log,
+            timeout: Duration::from_secs(10),
+            feedback_bytes: 1000,
+            cancel: &no,
+        })
+        .expect("run");
+        assert!(!report.passed());
+        assert_eq!(report.results.len(), 2);
+        let feedback = report.feedback.unwrap_or_default();
+        assert!(
+            feedback.contains("broken thing") && feedback.contains("exit code 2"),
+            "{feedback}"
+        );
+    }
+}

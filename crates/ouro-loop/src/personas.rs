@@ -1,0 +1,131 @@
+//! Building the coder and judge from `[loop.coder]` and `[loop.judge]`, as factories so
+//! each worker gets its own (and so other crates can plug in agent-backed ones).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::LoopError;
+use crate::coder::{Coder, CommandCoder};
+use crate::config::{LoopConfig, PersonaConfig};
+use crate::judge::{AutoJudge, CommandJudge, Judge};
+
+/// Makes a coder for one worker.
+pub type CoderFactory = Arc<dyn Fn() -> Result<Box<dyn Coder>, LoopError> + Send + Sync>;
+/// Makes a judge for one worker.
+pub type JudgeFactory = Arc<dyn Fn() -> Result<Box<dyn Judge>, LoopError> + Send + Sync>;
+
+/// The coder and judge factories a loop runs with.
+#[derive(Clone)]
+pub struct Personas {
+    /// The coder.
+    pub coder: CoderFactory,
+    /// The judge.
+    pub judge: JudgeFactory,
+}
+
+impl std::fmt::Debug for Personas {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Personas")
+    }
+}
+
+impl Personas {
+    /// The personas `config` describes (`origin` names the config file in errors).
+    ///
+    /// Coder kinds: `command` (the default when `command` is set). Judge kinds: `auto`
+    /// (the default) and `command`.
+    pub fn from_config(config: &LoopConfig, origin: &Path) -> Result<Personas, LoopError> {
+        let bad = |reason: String| LoopError::Config {
+            path: origin.to_path_buf(),
+            reason,
+        };
+        let coder: CoderFactory = match persona_kind(&config.coder, None) {
+            Some("command") => {
+                let (command, timeout) = command_of(&config.coder, "coder").map_err(bad)?;
+                Arc::new(move || Ok(Box::new(CommandCoder::new(command.clone(), timeout)) as _))
+            }
+            None => {
+                return Err(bad(
+                    "no coder configured: set [loop.coder] kind = \"command\" and command = \"...\""
+                        .into(),
+                ));
+            }
+            Some(other) => {
+                return Err(bad(format!(
+                    "[loop.coder] kind = {other:?} is unknown (known: \"command\")"
+                )));
+            }
+        };
+        let judge: JudgeFactory = match persona_kind(&config.judge, Some("auto")) {
+            Some("auto") => Arc::new(|| Ok(Box::new(AutoJudge) as _)),
+            Some("command") => {
+                let (command, timeout) = command_of(&config.judge, "judge").map_err(bad)?;
+                Arc::new(move || Ok(Box::new(CommandJudge::new(command.clone(), timeout)) as _))
+            }
+            other => {
+                return Err(bad(format!(
+                    "[loop.judge] kind = {:?} is unknown (known: \"auto\", \"command\")",
+                    other.unwrap_or_default()
+                )));
+            }
+        };
+        Ok(Personas { coder, judge })
+    }
+}
+
+/// The persona's kind: as set, else `command` when a command is set, else `default`.
+fn persona_kind<'a>(persona: &'a PersonaConfig, default: Option<&'a str>) -> Option<&'a str> {
+    match (&persona.kind, &persona.command) {
+        (Some(kind), _) => Some(kind.as_str()),
+        (None, Some(_)) => Some("command"),
+        (None, None) => default,
+    }
+}
+
+fn command_of(
+    persona: &PersonaConfig,
+    role: &str,
+) -> Result<(String, std::time::Duration), String> {
+    match &persona.command {
+        Some(command) if !command.trim().is_empty() => Ok((command.clone(), persona.timeout())),
+        _ => Err(format!(
+            "[loop.{role}] kind = \"command\" needs command = \"...\""
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(text: &str) -> LoopConfig {
+        LoopConfig::from_toml(text, Path::new("ouro.toml")).expect("parse")
+    }
+
+    #[test]
+    fn builds_command_coder_and_auto_judge() {
+        let personas = Personas::from_config(
+            &config("[loop.coder]\ncommand = \"true\""),
+            Path::new("ouro.toml"),
+        )
+        .expect("personas");
+        assert!((personas.coder)().is_ok());
+        assert!((personas.judge)().is_ok());
+    }
+
+    #[test]
+    fn explains_missing_or_unknown_personas() {
+        for (text, needle) in [
+            ("", "no coder configured"),
+            ("[loop.coder]\nkind = \"robot\"", "robot"),
+            ("[loop.coder]\nkind = \"command\"", "needs command"),
+            (
+                "[loop.coder]\ncommand = \"x\"\n[loop.judge]\nkind = \"gut\"",
+                "gut",
+            ),
+        ] {
+            let err = Personas::from_config(&config(text), Path::new("ouro.toml")).expect_err(text);
+            assert!(err.to_string().contains(needle), "{err}");
+        }
+    }
+}
