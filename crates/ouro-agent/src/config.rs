@@ -45,7 +45,9 @@ impl std::str::FromStr for ProviderKind {
         match s {
             "openai" => Ok(Self::Openai),
             "local" => Ok(Self::Local),
-            other => Err(format!("unknown provider `{other}` (expected openai or local)")),
+            other => Err(format!(
+                "unknown provider `{other}` (expected openai or local)"
+            )),
         }
     }
 }
@@ -146,12 +148,16 @@ mod tests {
         assert_eq!(c.provider, Some(ProviderKind::Local));
         assert_eq!(c.tool_calls, Some(ToolCallMode::Text));
         assert_eq!(c.max_iterations, Some(7));
-        assert_eq!(AgentFileConfig::from_toml("", "t").unwrap(), AgentFileConfig::default());
+        assert_eq!(
+            AgentFileConfig::from_toml("", "t").unwrap(),
+            AgentFileConfig::default()
+        );
     }
 
     #[test]
     fn unknown_keys_and_values_are_errors() {
-        let err = AgentFileConfig::from_toml("[agent]\nmax_iteration = 3\n", "ouro.toml").unwrap_err();
+        let err =
+            AgentFileConfig::from_toml("[agent]\nmax_iteration = 3\n", "ouro.toml").unwrap_err();
         assert!(err.to_string().contains("max_iteration") && err.to_string().contains("ouro.toml"));
         assert!(AgentFileConfig::from_toml("[agent]\nprovider = \"x\"\n", "t").is_err());
         assert!("remote".parse::<ProviderKind>().is_err());

@@ -24,6 +24,8 @@ mod random;
 pub mod runner;
 pub mod sandbox;
 pub mod session;
+#[cfg(feature = "test-server")]
+pub mod testing;
 pub mod text;
 pub mod tools;
 pub mod workspace;

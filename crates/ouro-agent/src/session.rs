@@ -83,7 +83,8 @@ pub enum SessionError {
 
 /// Parses an fsync policy: `always`, `never`, `every:<n>` (records) or `interval:<ms>`.
 pub fn parse_fsync(text: &str) -> Result<FsyncPolicy, String> {
-    let bad = || format!("fsync policy `{text}`: expected always, never, every:<n> or interval:<ms>");
+    let bad =
+        || format!("fsync policy `{text}`: expected always, never, every:<n> or interval:<ms>");
     match text.split_once(':') {
         None if text == "always" => Ok(FsyncPolicy::Always),
         None if text == "never" => Ok(FsyncPolicy::Never),
@@ -204,7 +205,11 @@ impl Session {
     }
 
     /// Stores `conversation` as the state after record `lsn`.
-    pub fn checkpoint(&mut self, lsn: Lsn, conversation: &Conversation) -> Result<(), SessionError> {
+    pub fn checkpoint(
+        &mut self,
+        lsn: Lsn,
+        conversation: &Conversation,
+    ) -> Result<(), SessionError> {
         let state = serde_json::to_vec(conversation).map_err(|e| SessionError::Checkpoint {
             id: self.id.clone(),
             lsn,
@@ -306,8 +311,12 @@ mod tests {
         let a = ToolCall::new("a", "write_file", r#"{"path":"x","content":"1"}"#);
         let b = ToolCall::new("b", "list", "{}");
         let events = [
-            AgentEvent::System { content: "sys".into() },
-            AgentEvent::User { content: "task".into() },
+            AgentEvent::System {
+                content: "sys".into(),
+            },
+            AgentEvent::User {
+                content: "task".into(),
+            },
             AgentEvent::AssistantMessage {
                 content: String::new(),
                 tool_calls: vec![a.clone(), b],
@@ -320,7 +329,11 @@ mod tests {
             s.record(e).unwrap();
             live.apply(e).unwrap();
         }
-        assert!(s.record(&AgentEvent::AssistantDelta { text: "x".into() }).unwrap().is_none());
+        assert!(
+            s.record(&AgentEvent::AssistantDelta { text: "x".into() })
+                .unwrap()
+                .is_none()
+        );
         drop(s);
         let (s, rebuilt) = Session::resume(ws.path(), &id, FsyncPolicy::Always).unwrap();
         assert_eq!(rebuilt, live);
@@ -329,7 +342,9 @@ mod tests {
         let texts: Vec<_> = owed
             .iter()
             .map(|e| match e {
-                AgentEvent::ToolResult { call_id, content, .. } => (call_id.as_str(), content.as_str()),
+                AgentEvent::ToolResult {
+                    call_id, content, ..
+                } => (call_id.as_str(), content.as_str()),
                 _ => panic!("{e:?}"),
             })
             .collect();
@@ -343,9 +358,15 @@ mod tests {
         let id = s.id().to_string();
         let mut live = Conversation::default();
         for (i, e) in [
-            AgentEvent::System { content: "sys".into() },
-            AgentEvent::User { content: "task".into() },
-            AgentEvent::User { content: "more".into() },
+            AgentEvent::System {
+                content: "sys".into(),
+            },
+            AgentEvent::User {
+                content: "task".into(),
+            },
+            AgentEvent::User {
+                content: "more".into(),
+            },
         ]
         .iter()
         .enumerate()

@@ -24,7 +24,12 @@ pub fn plan(messages: &[Message], keep_turns: usize) -> Option<(usize, usize)> {
         .position(|m| matches!(m, Message::User { .. }))?;
     let start = task + 1;
     let turns: Vec<usize> = (start..messages.len())
-        .filter(|&i| matches!(messages[i], Message::Assistant { .. } | Message::User { .. }))
+        .filter(|&i| {
+            matches!(
+                messages[i],
+                Message::Assistant { .. } | Message::User { .. }
+            )
+        })
         .collect();
     let end = *turns.get(turns.len().checked_sub(keep_turns.max(1))?)?;
     (end >= start + 2).then_some((start, end))
@@ -56,7 +61,9 @@ pub fn digest(messages: &[Message]) -> String {
     let mut out = format!("{SUMMARY_HEADER}\n");
     for message in messages {
         match message {
-            Message::System { content } => out.push_str(&format!("- system: {}\n", excerpt(content))),
+            Message::System { content } => {
+                out.push_str(&format!("- system: {}\n", excerpt(content)))
+            }
             Message::User { content } => match content.strip_prefix(SUMMARY_HEADER) {
                 Some(earlier) => out.push_str(earlier.trim_start_matches('\n')),
                 None => out.push_str(&format!("- user: {}\n", excerpt(content))),
@@ -93,7 +100,11 @@ mod tests {
         vec![
             Message::Assistant {
                 content: format!("step {i}"),
-                tool_calls: vec![ToolCall::new(format!("c{i}"), "read_file", r#"{"path":"a.rs"}"#)],
+                tool_calls: vec![ToolCall::new(
+                    format!("c{i}"),
+                    "read_file",
+                    r#"{"path":"a.rs"}"#,
+                )],
             },
             Message::Tool {
                 tool_call_id: format!("c{i}"),
@@ -127,7 +138,9 @@ mod tests {
         let first = digest(&m[2..4]);
         assert_eq!(
             first,
-            format!("{SUMMARY_HEADER}\n- assistant: step 0\n- called read_file(path=\"a.rs\")\n  -> read_file: contents 0 more\n")
+            format!(
+                "{SUMMARY_HEADER}\n- assistant: step 0\n- called read_file(path=\"a.rs\")\n  -> read_file: contents 0 more\n"
+            )
         );
         let mut again = vec![Message::user(first.clone())];
         again.extend(turn(1));

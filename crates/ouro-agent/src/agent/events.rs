@@ -160,7 +160,10 @@ pub enum AgentEvent {
 impl AgentEvent {
     /// Whether the event goes to the journal (deltas and retries do not).
     pub fn is_journaled(&self) -> bool {
-        !matches!(self, AgentEvent::AssistantDelta { .. } | AgentEvent::Retry { .. })
+        !matches!(
+            self,
+            AgentEvent::AssistantDelta { .. } | AgentEvent::Retry { .. }
+        )
     }
 }
 
@@ -216,7 +219,10 @@ impl Conversation {
             }
             AgentEvent::ToolCall { call } => {
                 if !self.unanswered.iter().any(|c| c.id == call.id) {
-                    return Err(format!("tool call `{}` is not part of the last reply", call.id));
+                    return Err(format!(
+                        "tool call `{}` is not part of the last reply",
+                        call.id
+                    ));
                 }
                 self.tool_calls += 1;
                 self.started.push(call.id.clone());
@@ -307,8 +313,12 @@ mod tests {
         let mut c = Conversation::default();
         let call = ToolCall::new("c1", "list", "{}");
         for e in [
-            AgentEvent::System { content: "s".into() },
-            AgentEvent::User { content: "task".into() },
+            AgentEvent::System {
+                content: "s".into(),
+            },
+            AgentEvent::User {
+                content: "task".into(),
+            },
             reply(vec![call.clone()]),
             AgentEvent::ToolCall { call },
         ] {
@@ -325,7 +335,11 @@ mod tests {
         .unwrap();
         assert!(c.awaits_model() && c.unanswered.is_empty());
         assert_eq!((c.iterations, c.tool_calls, c.messages.len()), (1, 1, 4));
-        assert_eq!(c.estimated_tokens(), 110 + 9u64.div_ceil(4), "usage plus the tool result");
+        assert_eq!(
+            c.estimated_tokens(),
+            110 + 9u64.div_ceil(4),
+            "usage plus the tool result"
+        );
         c.apply(&AgentEvent::Compaction {
             start: 2,
             end: 4,
@@ -369,7 +383,10 @@ mod tests {
             completion_tokens: 4,
         });
         let json = serde_json::to_string(&e).unwrap();
-        assert!(json.starts_with(r#"{"type":"finish","outcome":"finished""#), "{json}");
+        assert!(
+            json.starts_with(r#"{"type":"finish","outcome":"finished""#),
+            "{json}"
+        );
         assert_eq!(serde_json::from_str::<AgentEvent>(&json).unwrap(), e);
         assert!(!AgentEvent::AssistantDelta { text: "x".into() }.is_journaled());
         assert_eq!(Outcome::Cancelled.exit_code(), 130);

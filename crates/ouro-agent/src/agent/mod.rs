@@ -14,7 +14,7 @@ pub mod events;
 pub mod prompt;
 
 use crate::ToolRunner;
-use crate::provider::{ChatRequest, Cancel, Provider, ProviderError, StreamDelta, ToolCall};
+use crate::provider::{Cancel, ChatRequest, Provider, ProviderError, StreamDelta, ToolCall};
 use crate::session::{Session, SessionError, unanswered_results};
 use crate::tools::{ToolEffect, ToolError};
 pub use events::{AgentEvent, Conversation, Outcome, Summary};
@@ -170,9 +170,8 @@ impl Agent {
                 return self.finish(Outcome::Cancelled, "cancelled by the user".into());
             }
             if iterations >= self.config.max_iterations {
-                let why = format!(
-                    "stopped after {iterations} iterations without finishing (the limit)"
-                );
+                let why =
+                    format!("stopped after {iterations} iterations without finishing (the limit)");
                 return self.finish(Outcome::MaxIterations, why);
             }
             self.compact_if_needed()?;
@@ -186,7 +185,9 @@ impl Agent {
             };
             let observer = &mut self.log.observer;
             let reply = self.provider.complete(&request, &mut |delta| match delta {
-                StreamDelta::Text(text) => observer(&AgentEvent::AssistantDelta { text: text.clone() }),
+                StreamDelta::Text(text) => {
+                    observer(&AgentEvent::AssistantDelta { text: text.clone() })
+                }
                 StreamDelta::Retrying {
                     attempt,
                     delay,
@@ -251,18 +252,20 @@ impl Agent {
             Err(e) => Err(format!("error: could not read this tool call: {e}")),
             Ok(args) => {
                 let log = &mut self.log;
-                let outcome = self.runner.call_observed(&call.name, args.clone(), &mut |r| {
-                    let decision = AgentEvent::PermissionDecision {
-                        tool: r.tool.clone(),
-                        action: r.action.clone(),
-                        resource: r.resource.clone(),
-                        decision: r.decision.clone(),
-                        rule: r.rule.clone(),
-                    };
-                    if let Err(e) = log.emit(decision) {
-                        journal_error.get_or_insert(e);
-                    }
-                });
+                let outcome = self
+                    .runner
+                    .call_observed(&call.name, args.clone(), &mut |r| {
+                        let decision = AgentEvent::PermissionDecision {
+                            tool: r.tool.clone(),
+                            action: r.action.clone(),
+                            resource: r.resource.clone(),
+                            decision: r.decision.clone(),
+                            rule: r.rule.clone(),
+                        };
+                        if let Err(e) = log.emit(decision) {
+                            journal_error.get_or_insert(e);
+                        }
+                    });
                 outcome.map_err(|e| self.describe_error(&e))
             }
         };
@@ -311,16 +314,14 @@ impl Agent {
             return Ok(());
         };
         let summary = compaction::digest(&messages[start..end]);
-        let chars = |ms: &[crate::provider::Message]| {
-            ms.iter().map(|m| m.text_len()).sum::<usize>() as u64
-        };
-        let after = chars(messages) - chars(&messages[start..end]) + summary.len() as u64;
+        let removed: usize = messages[start..end].iter().map(|m| m.text_len()).sum();
+        let after = before.saturating_sub(removed as u64 / 4) + (summary.len() as u64).div_ceil(4);
         self.log.emit(AgentEvent::Compaction {
             start,
             end,
             summary,
             tokens_before: before,
-            tokens_after: after.div_ceil(4),
+            tokens_after: after,
         })
     }
 

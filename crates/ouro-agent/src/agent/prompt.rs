@@ -28,7 +28,11 @@ pub fn system_prompt(root: &Path, tools: &[ToolSpec], context_bytes: usize) -> S
     );
     for tool in tools {
         let first_sentence = tool.description.split(". ").next().unwrap_or_default();
-        out.push_str(&format!("- {}: {}\n", tool.name, first_sentence.trim_end_matches('.')));
+        out.push_str(&format!(
+            "- {}: {}\n",
+            tool.name,
+            first_sentence.trim_end_matches('.')
+        ));
     }
     let mut budget = context_bytes;
     for name in CONTEXT_FILES {
@@ -36,7 +40,9 @@ pub fn system_prompt(root: &Path, tools: &[ToolSpec], context_bytes: usize) -> S
             continue;
         };
         if budget == 0 {
-            out.push_str(&format!("\n({name} exists but did not fit the context budget.)\n"));
+            out.push_str(&format!(
+                "\n({name} exists but did not fit the context budget.)\n"
+            ));
             continue;
         }
         let cut = crate::text::truncate(text.trim(), budget);
@@ -54,7 +60,11 @@ mod tests {
     #[test]
     fn prompt_has_tools_workspace_and_trimmed_context() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("AGENTS.md"), "Run `make check` before finishing.").unwrap();
+        std::fs::write(
+            dir.path().join("AGENTS.md"),
+            "Run `make check` before finishing.",
+        )
+        .unwrap();
         std::fs::write(dir.path().join("README.md"), "x".repeat(10_000)).unwrap();
         let specs = ToolRegistry::standard().specs();
         let p = system_prompt(dir.path(), &specs, 200);

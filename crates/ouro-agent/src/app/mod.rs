@@ -19,7 +19,9 @@ use crate::permissions::{
     TerminalApprover, Verdict,
 };
 use crate::provider::retry::RetryPolicy;
-use crate::provider::{Cancel, OpenAiConfig, OpenAiProvider, Provider, ProviderError, ToolCallMode};
+use crate::provider::{
+    Cancel, OpenAiConfig, OpenAiProvider, Provider, ProviderError, ToolCallMode,
+};
 use crate::sandbox::Sandbox;
 use crate::session::{Session, SessionError, parse_fsync};
 use crate::tools::{Limits, ToolContext, ToolRegistry};

@@ -39,8 +39,14 @@ impl HumanRenderer {
                 ..
             } => {
                 let verb = if *resumed { "resumed" } else { "started" };
-                writeln!(err, "ouro agent: session {session} {verb} ({provider}, model {model})")?;
-                writeln!(err, "  continue it later with: ouro agent --resume {session}")?;
+                writeln!(
+                    err,
+                    "ouro agent: session {session} {verb} ({provider}, model {model})"
+                )?;
+                writeln!(
+                    err,
+                    "  continue it later with: ouro agent --resume {session}"
+                )?;
             }
             AgentEvent::System { .. } | AgentEvent::User { .. } => {}
             AgentEvent::AssistantDelta { text } => {
@@ -72,7 +78,9 @@ impl HumanRenderer {
                 decision,
                 rule,
                 ..
-            } if decision != "allow" => writeln!(err, "   {decision}: {action} {resource} ({rule})")?,
+            } if decision != "allow" => {
+                writeln!(err, "   {decision}: {action} {resource} ({rule})")?
+            }
             AgentEvent::PermissionDecision { .. } => {}
             AgentEvent::ToolResult { ok, content, .. } => {
                 if *ok {
@@ -160,6 +168,9 @@ mod tests {
         assert!(err.contains("Finished: done"), "{err}");
         let mut line = Vec::new();
         json_line(&mut line, &events[0]).unwrap();
-        assert_eq!(String::from_utf8(line).unwrap(), "{\"type\":\"assistant_delta\",\"text\":\"Hel\"}\n");
+        assert_eq!(
+            String::from_utf8(line).unwrap(),
+            "{\"type\":\"assistant_delta\",\"text\":\"Hel\"}\n"
+        );
     }
 }

@@ -39,17 +39,28 @@ pub struct ToolCall {
     pub parsed: Result<Value, String>,
 }
 
-/// The serialized form of a [`ToolCall`]: `parsed` is derived from `arguments` on load.
+/// The serialized form of a [`ToolCall`]: `parsed` is derived from `arguments` on load,
+/// except for calls that could not be read, whose error is stored as it was.
 #[derive(Serialize, Deserialize)]
 struct RawToolCall {
     id: String,
     name: String,
     arguments: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
 }
 
 impl From<RawToolCall> for ToolCall {
     fn from(raw: RawToolCall) -> Self {
-        ToolCall::new(raw.id, raw.name, raw.arguments)
+        match raw.error {
+            Some(error) => ToolCall {
+                id: raw.id,
+                name: raw.name,
+                arguments: raw.arguments,
+                parsed: Err(error),
+            },
+            None => ToolCall::new(raw.id, raw.name, raw.arguments),
+        }
     }
 }
 
@@ -59,13 +70,18 @@ impl From<ToolCall> for RawToolCall {
             id: call.id,
             name: call.name,
             arguments: call.arguments,
+            error: call.parsed.err(),
         }
     }
 }
 
 impl ToolCall {
     /// A call with raw `arguments`, parsed here (an empty string counts as `{}`).
-    pub fn new(id: impl Into<String>, name: impl Into<String>, arguments: impl Into<String>) -> Self {
+    pub fn new(
+        id: impl Into<String>,
+        name: impl Into<String>,
+        arguments: impl Into<String>,
+    ) -> Self {
         let arguments = arguments.into();
         let parsed = if arguments.trim().is_empty() {
             Ok(Value::Object(Default::default()))
@@ -420,12 +436,23 @@ mod tests {
         let call = ToolCall::new("c1", "read_file", r#"{"path":"a"}"#);
         assert_eq!(call.parsed, Ok(serde_json::json!({"path": "a"})));
         let json = serde_json::to_string(&call).unwrap();
-        assert_eq!(json, r#"{"id":"c1","name":"read_file","arguments":"{\"path\":\"a\"}"}"#);
+        assert_eq!(
+            json,
+            r#"{"id":"c1","name":"read_file","arguments":"{\"path\":\"a\"}"}"#
+        );
         let back: ToolCall = serde_json::from_str(&json).unwrap();
         assert_eq!(back, call);
         let bad = ToolCall::new("c2", "x", "{not json");
-        assert!(bad.parsed.unwrap_err().contains("not valid JSON"));
-        assert_eq!(ToolCall::new("c3", "x", " ").parsed, Ok(serde_json::json!({})));
+        assert!(bad.parsed.as_ref().unwrap_err().contains("not valid JSON"));
+        let back: ToolCall = serde_json::from_str(&serde_json::to_string(&bad).unwrap()).unwrap();
+        assert_eq!(back, bad);
+        let odd = ToolCall::unreadable("c4", "{\"tool\": 1}", "the name must be a string".into());
+        let back: ToolCall = serde_json::from_str(&serde_json::to_string(&odd).unwrap()).unwrap();
+        assert_eq!(back, odd, "the recorded error survives a round trip");
+        assert_eq!(
+            ToolCall::new("c3", "x", " ").parsed,
+            Ok(serde_json::json!({}))
+        );
     }
 
     #[test]
@@ -438,10 +465,9 @@ mod tests {
             serde_json::to_string(&m).unwrap(),
             r#"{"role":"assistant","content":"hi"}"#
         );
-        let t: Message = serde_json::from_str(
-            r#"{"role":"tool","tool_call_id":"c","name":"n","content":"ok"}"#,
-        )
-        .unwrap();
+        let t: Message =
+            serde_json::from_str(r#"{"role":"tool","tool_call_id":"c","name":"n","content":"ok"}"#)
+                .unwrap();
         assert_eq!(t.role(), "tool");
     }
 

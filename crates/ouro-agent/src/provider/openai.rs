@@ -384,7 +384,9 @@ fn wire_message(message: &Message) -> Value {
             tool_call_id,
             name,
             content,
-        } => json!({"role": "tool", "tool_call_id": tool_call_id, "name": name, "content": content}),
+        } => {
+            json!({"role": "tool", "tool_call_id": tool_call_id, "name": name, "content": content})
+        }
     }
 }
 
@@ -415,9 +417,15 @@ fn parse_completion(text: &str) -> Result<ChatResponse, String> {
         .flatten()
         .enumerate()
         .map(|(i, c)| {
-            let id = c.get("id").and_then(Value::as_str).map_or(format!("call_{i}"), str::to_string);
+            let id = c
+                .get("id")
+                .and_then(Value::as_str)
+                .map_or(format!("call_{i}"), str::to_string);
             let function = c.get("function");
-            let name = function.and_then(|f| f.get("name")).and_then(Value::as_str).unwrap_or("");
+            let name = function
+                .and_then(|f| f.get("name"))
+                .and_then(Value::as_str)
+                .unwrap_or("");
             match function.and_then(|f| f.get("arguments")) {
                 Some(Value::String(raw)) => ToolCall::new(id, name, raw.clone()),
                 Some(args) => ToolCall::from_value(id, name, args.clone()),
@@ -457,7 +465,9 @@ impl Provider for OpenAiProvider {
             let mut streamed = false;
             match self.attempt(&body, req, on_delta, &mut streamed) {
                 Ok(mut response) => {
-                    if self.config.tool_calls == ToolCallMode::Text && response.tool_calls.is_empty() {
+                    if self.config.tool_calls == ToolCallMode::Text
+                        && response.tool_calls.is_empty()
+                    {
                         response.tool_calls = parse_calls(&response.content);
                     }
                     return Ok(response);
@@ -535,7 +545,10 @@ mod tests {
         assert_eq!(body["stream_options"]["include_usage"], true);
         assert_eq!(body["tools"][0]["function"]["name"], "read_file");
         assert_eq!(body["messages"][2]["content"], Value::Null);
-        assert_eq!(body["messages"][2]["tool_calls"][0]["function"]["arguments"], "{}");
+        assert_eq!(
+            body["messages"][2]["tool_calls"][0]["function"]["arguments"],
+            "{}"
+        );
         assert_eq!(body["messages"][3]["tool_call_id"], "c1");
         assert_eq!(body["max_tokens"], 64);
         assert_eq!(body["stop"][0], "</s>");
@@ -559,6 +572,10 @@ mod tests {
         assert_eq!(r.finish_reason, FinishReason::ToolCalls);
         assert_eq!(r.usage.map(|u| u.completion_tokens), Some(4));
         assert!(parse_completion("<html>").unwrap_err().contains("not JSON"));
-        assert!(parse_completion(r#"{"error":{"message":"bad model"}}"#).unwrap_err().contains("bad model"));
+        assert!(
+            parse_completion(r#"{"error":{"message":"bad model"}}"#)
+                .unwrap_err()
+                .contains("bad model")
+        );
     }
 }

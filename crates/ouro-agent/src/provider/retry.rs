@@ -77,7 +77,10 @@ mod tests {
         for retry in 0..6 {
             let full = Duration::from_millis(100 * (1 << retry)).min(p.max_delay);
             let d = p.delay(retry, None);
-            assert!(d >= full / 2 && d <= full, "retry {retry}: {d:?} vs {full:?}");
+            assert!(
+                d >= full / 2 && d <= full,
+                "retry {retry}: {d:?} vs {full:?}"
+            );
         }
         assert!(p.delay(40, None) <= p.max_delay);
     }
@@ -85,7 +88,10 @@ mod tests {
     #[test]
     fn retry_after_wins_but_is_capped() {
         let p = RetryPolicy::default();
-        assert_eq!(p.delay(0, Some(Duration::from_secs(2))), Duration::from_secs(2));
+        assert_eq!(
+            p.delay(0, Some(Duration::from_secs(2))),
+            Duration::from_secs(2)
+        );
         assert_eq!(p.delay(0, Some(Duration::from_secs(999))), p.max_delay);
         assert_eq!(parse_retry_after(" 3 "), Some(Duration::from_secs(3)));
         assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
@@ -98,6 +104,9 @@ mod tests {
         let start = Instant::now();
         assert!(sleep_unless_cancelled(Duration::from_secs(10), &cancel));
         assert!(start.elapsed() < Duration::from_secs(1));
-        assert!(!sleep_unless_cancelled(Duration::from_millis(1), &Cancel::new()));
+        assert!(!sleep_unless_cancelled(
+            Duration::from_millis(1),
+            &Cancel::new()
+        ));
     }
 }

@@ -104,7 +104,9 @@ impl StreamAccumulator {
         let chunk: Value = serde_json::from_str(data)
             .map_err(|e| format!("stream chunk is not JSON ({e}): {}", excerpt(data)))?;
         if let Some(message) = error_message(&chunk) {
-            return Err(format!("the server reported an error mid-stream: {message}"));
+            return Err(format!(
+                "the server reported an error mid-stream: {message}"
+            ));
         }
         self.chunks += 1;
         if let Some(usage) = parse_usage(&chunk) {
@@ -215,7 +217,15 @@ mod tests {
 
     #[test]
     fn decoder_joins_data_lines_and_skips_comments() {
-        let events = decode(&[": keep-alive", "", "event: x", "data: {\"a\":", "data: 1}\r", "", "data:[DONE]"]);
+        let events = decode(&[
+            ": keep-alive",
+            "",
+            "event: x",
+            "data: {\"a\":",
+            "data: 1}\r",
+            "",
+            "data:[DONE]",
+        ]);
         assert_eq!(events, ["{\"a\":\n1}", "[DONE]"]);
     }
 
@@ -247,7 +257,13 @@ mod tests {
         let r = acc.finish();
         assert_eq!(r.content, "Hello");
         assert_eq!(r.finish_reason, FinishReason::ToolCalls);
-        assert_eq!(r.usage, Some(Usage { prompt_tokens: 12, completion_tokens: 5 }));
+        assert_eq!(
+            r.usage,
+            Some(Usage {
+                prompt_tokens: 12,
+                completion_tokens: 5
+            })
+        );
         assert_eq!(r.tool_calls.len(), 2);
         assert_eq!(r.tool_calls[0].id, "a");
         assert_eq!(r.tool_calls[0].parsed, Ok(serde_json::json!({"path": "x"})));

@@ -185,7 +185,13 @@ pub fn to_plain_messages(messages: &[Message]) -> Vec<Message> {
             } if content.trim().is_empty() && !tool_calls.is_empty() => Message::Assistant {
                 content: tool_calls
                     .iter()
-                    .map(|c| format!("```json\n{{\"tool\": {}, \"arguments\": {}}}\n```", Value::from(c.name.clone()), c.arguments))
+                    .map(|c| {
+                        format!(
+                            "```json\n{{\"tool\": {}, \"arguments\": {}}}\n```",
+                            Value::from(c.name.clone()),
+                            c.arguments
+                        )
+                    })
                     .collect::<Vec<_>>()
                     .join("\n"),
                 tool_calls: Vec::new(),
@@ -224,7 +230,9 @@ mod tests {
     fn accepts_bare_objects_string_arguments_and_unclosed_blocks() {
         let calls = parse_calls("{\"tool\": \"finish\", \"arguments\": {\"summary\": \"done\"}}");
         assert_eq!(calls[0].parsed, Ok(json!({"summary": "done"})));
-        let calls = parse_calls("I will call it: {\"tool\":\"grep\",\"arguments\":\"{\\\"pattern\\\":\\\"x\\\"}\"} ok");
+        let calls = parse_calls(
+            "I will call it: {\"tool\":\"grep\",\"arguments\":\"{\\\"pattern\\\":\\\"x\\\"}\"} ok",
+        );
         assert_eq!(calls[0].name, "grep");
         assert_eq!(calls[0].parsed, Ok(json!({"pattern": "x"})));
         let calls = parse_calls("```json\n{\"tool\": \"list\", \"arguments\": {}}\n");
@@ -239,16 +247,42 @@ mod tests {
 
     #[test]
     fn malformed_calls_become_errors_not_guesses() {
-        let calls = parse_calls("```json\n{\"tool\": \"write_file\", \"arguments\": {\"path\": \"a\",}\n```");
+        let calls = parse_calls(
+            "```json\n{\"tool\": \"write_file\", \"arguments\": {\"path\": \"a\",}\n```",
+        );
         assert_eq!(calls.len(), 1);
-        assert!(calls[0].parsed.as_ref().unwrap_err().contains("not valid JSON"));
+        assert!(
+            calls[0]
+                .parsed
+                .as_ref()
+                .unwrap_err()
+                .contains("not valid JSON")
+        );
         let calls = parse_calls("{\"tool\": \"bash\" \"arguments\": {}}");
         assert_eq!(calls.len(), 1);
-        assert!(calls[0].parsed.as_ref().unwrap_err().contains("looks like a tool call"));
+        assert!(
+            calls[0]
+                .parsed
+                .as_ref()
+                .unwrap_err()
+                .contains("looks like a tool call")
+        );
         let calls = parse_calls("{\"tool\": \"bash\", \"arguments\": [1]}");
-        assert!(calls[0].parsed.as_ref().unwrap_err().contains("must be a JSON object"));
+        assert!(
+            calls[0]
+                .parsed
+                .as_ref()
+                .unwrap_err()
+                .contains("must be a JSON object")
+        );
         let calls = parse_calls("{\"tool\": 3}");
-        assert!(calls[0].parsed.as_ref().unwrap_err().contains("must be a string"));
+        assert!(
+            calls[0]
+                .parsed
+                .as_ref()
+                .unwrap_err()
+                .contains("must be a string")
+        );
     }
 
     #[test]
@@ -274,7 +308,11 @@ mod tests {
         ];
         let plain = to_plain_messages(&messages);
         assert_eq!(plain.len(), 4);
-        let Message::Assistant { content, tool_calls } = &plain[2] else {
+        let Message::Assistant {
+            content,
+            tool_calls,
+        } = &plain[2]
+        else {
             panic!("{plain:?}")
         };
         assert!(tool_calls.is_empty() && content.contains("\"tool\": \"list\""));
