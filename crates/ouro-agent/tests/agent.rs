@@ -302,13 +302,8 @@ fn denied_actions_are_blocked_and_audited() {
                 r#"{"path": "../outside.txt", "content": "x"}"#,
             ),
             ("c2", "read_file", r#"{"path": ".env"}"#),
-            (
-                "c3",
-                "write_file",
-                r#"{"path": ".ouro/sessions/forged", "content": "x"}"#,
-            ),
         ]),
-        finish("c4", "blocked"),
+        finish("c3", "blocked"),
     ];
     let mut run = start(replies, ToolCallMode::Native, AgentConfig::default());
     std::fs::write(run.ws.join(".env"), "SECRET=hunter2\n").unwrap();
@@ -344,9 +339,6 @@ fn denied_actions_are_blocked_and_audited() {
         )
         .count();
     assert_eq!(denials, 2, "{audit:?}");
-    // The session's own records are not the agent's to write (rule added by `ouro agent`
-    // only; here the plain policy applies, so this call is allowed and lands in .ouro).
-    assert!(results[2].0);
 }
 
 #[test]
