@@ -6,6 +6,7 @@ use std::sync::Mutex;
 
 use serde_json::Value;
 
+use crate::audit::AuditRecord;
 use crate::permissions::{Action, Approval, ApprovalRequest, Approver, Verdict};
 use crate::tools::{Resource, ToolContext, ToolError, ToolOutput, ToolRegistry, schema};
 use crate::workspace::PathError;
@@ -42,6 +43,17 @@ impl ToolRunner {
 
     /// Validates, checks, audits and runs one call.
     pub fn call(&self, name: &str, args: Value) -> Result<ToolOutput, ToolError> {
+        self.call_observed(name, args, &mut |_| {})
+    }
+
+    /// Like [`call`](Self::call), and shows each permission decision to `on_decision` once
+    /// it is in the audit log (the agent loop journals them).
+    pub fn call_observed(
+        &self,
+        name: &str,
+        args: Value,
+        on_decision: &mut dyn FnMut(&AuditRecord),
+    ) -> Result<ToolOutput, ToolError> {
         let tool = self
             .registry
             .get(name)
@@ -54,9 +66,11 @@ impl ToolRunner {
             Ok(a) => a,
             Err(ToolError::Path(e)) => {
                 if let PathError::Escape { path, .. } = &e {
-                    self.ctx
-                        .audit
-                        .record(name, "path", path, "deny", "workspace boundary")?;
+                    let record =
+                        self.ctx
+                            .audit
+                            .record(name, "path", path, "deny", "workspace boundary")?;
+                    on_decision(&record);
                 }
                 return Err(ToolError::Path(e));
             }
@@ -75,13 +89,14 @@ impl ToolRunner {
                 Verdict::Ask => self.ask(name, access.action, &shown, &decision.rule),
                 v => (v, decision.rule),
             };
-            self.ctx.audit.record(
+            let record = self.ctx.audit.record(
                 name,
                 access.action.as_str(),
                 &shown,
                 verdict.as_str(),
                 &rule,
             )?;
+            on_decision(&record);
             if verdict != Verdict::Allow {
                 return Err(ToolError::Denied {
                     action: access.action,

@@ -1,5 +1,6 @@
 //! The `ouro` command line: parses arguments and calls into the library crates.
 
+mod agent;
 mod llm;
 mod llm_synth;
 mod loop_cmd;
@@ -20,6 +21,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the coding agent: headless with -p "task" [--json], or interactively.
+    Agent(agent::AgentArgs),
     /// Run language models: inspect, generate, chat, benchmark, synthesize.
     #[command(subcommand)]
     Llm(llm::LlmCommand),
@@ -34,13 +37,14 @@ enum Command {
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Llm(cmd) => llm::run(cmd),
-        Command::Pixel(args) => pixel::run(args),
-        Command::Tasks(args) => tasks::run(args),
-        Command::Loop(args) => loop_cmd::run(args),
+        Command::Agent(args) => agent::main(args),
+        Command::Llm(cmd) => llm::run(cmd).map(|()| std::process::ExitCode::SUCCESS),
+        Command::Pixel(args) => pixel::run(args).map(|()| std::process::ExitCode::SUCCESS),
+        Command::Tasks(args) => tasks::run(args).map(|()| std::process::ExitCode::SUCCESS),
+        Command::Loop(args) => loop_cmd::run(args).map(|()| std::process::ExitCode::SUCCESS),
     };
     match result {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(err) => {
             eprintln!("error: {err:#}");
             std::process::ExitCode::FAILURE

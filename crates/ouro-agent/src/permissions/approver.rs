@@ -55,10 +55,15 @@ pub struct TerminalApprover<R, W> {
     io: Mutex<(R, W)>,
 }
 
-impl TerminalApprover<std::io::StdinLock<'static>, std::io::Stderr> {
-    /// An approver on this process's stdin and stderr.
+impl TerminalApprover<std::io::BufReader<std::io::Stdin>, std::io::Stderr> {
+    /// An approver on this process's stdin and stderr. It takes stdin's lock only while it
+    /// reads an answer, one byte at a time from stdin's shared buffer, so a prompt loop on
+    /// the same stdin loses no typed-ahead input.
     pub fn stdio() -> Self {
-        Self::new(std::io::stdin().lock(), std::io::stderr())
+        Self::new(
+            std::io::BufReader::with_capacity(1, std::io::stdin()),
+            std::io::stderr(),
+        )
     }
 }
 
