@@ -262,6 +262,7 @@ fn generate(args: GenerateArgs) -> Result<()> {
         sampling,
         stop: args.stop,
         ignore_eos: args.ignore_eos,
+        grammar: None,
     };
     let cancel = cancel_on_ctrl_c()?;
     let mut stdout = std::io::stdout();

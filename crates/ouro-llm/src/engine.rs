@@ -1,12 +1,14 @@
 //! The engine: a loaded model with its tokenizer, chat template and worker threads, and
 //! text generation on top of it (prompt processing, sampling, stop strings, streaming,
-//! cancellation).
+//! cancellation, and decoding under a grammar: see [`crate::constrained`]).
 
 use std::path::Path;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::chat_template::{ChatMessage, ChatTemplate, ChatTemplateError};
+use crate::constrained::{ConstrainedError, Grammar, GrammarCompiler, Guide};
 use crate::model::{Logits, Model, ModelError, State};
 use crate::sampling::{Sampler, SamplingConfig, SamplingError, StopMatcher};
 use crate::threadpool::ThreadPool;
@@ -23,6 +25,8 @@ pub enum EngineError {
     Template(#[from] ChatTemplateError),
     #[error(transparent)]
     Sampling(#[from] SamplingError),
+    #[error(transparent)]
+    Constrained(#[from] ConstrainedError),
     #[error("cannot start the engine's worker threads: {0}")]
     Threads(#[source] std::io::Error),
     #[error("the model has no chat template (tokenizer.chat_template); use a plain prompt")]
@@ -39,6 +43,8 @@ pub struct Engine {
     pub tokenizer: Tokenizer,
     pub template: Option<ChatTemplate>,
     pub pool: ThreadPool,
+    /// Built on the first constrained generation.
+    grammars: OnceLock<GrammarCompiler>,
 }
 
 /// What to generate.
@@ -51,6 +57,9 @@ pub struct GenerateOptions {
     pub stop: Vec<String>,
     /// Keep going past end-of-generation tokens.
     pub ignore_eos: bool,
+    /// Decode under this grammar: only tokens it allows are sampled, and generation stops
+    /// when it is complete (see [`crate::constrained`]).
+    pub grammar: Option<Grammar>,
 }
 
 impl Default for GenerateOptions {
@@ -60,6 +69,7 @@ impl Default for GenerateOptions {
             sampling: SamplingConfig::default(),
             stop: Vec::new(),
             ignore_eos: false,
+            grammar: None,
         }
     }
 }
@@ -73,6 +83,8 @@ pub enum StopReason {
     StopString,
     ContextFull,
     Cancelled,
+    /// The grammar of [`GenerateOptions::grammar`] is complete: it allows nothing more.
+    GrammarComplete,
 }
 
 /// The result of one generation.
@@ -133,7 +145,17 @@ impl Engine {
             tokenizer,
             template,
             pool: ThreadPool::new(threads).map_err(EngineError::Threads)?,
+            grammars: OnceLock::new(),
         })
+    }
+
+    /// The grammar compiler for this model's vocabulary, built on first use.
+    pub fn grammar_compiler(&self) -> Result<&GrammarCompiler, EngineError> {
+        if let Some(compiler) = self.grammars.get() {
+            return Ok(compiler);
+        }
+        let compiler = GrammarCompiler::new(&self.tokenizer, self.model.config().n_vocab)?;
+        Ok(self.grammars.get_or_init(|| compiler))
     }
 
     /// Renders chat messages with the model's template, ending with the assistant's turn.
@@ -181,6 +203,10 @@ impl Engine {
         cancel: &AtomicBool,
         on_text: &mut dyn FnMut(&str),
     ) -> Result<Generation, EngineError> {
+        let mut guide: Option<Guide> = match &opts.grammar {
+            Some(grammar) => Some(self.grammar_compiler()?.compile(grammar)?),
+            None => None,
+        };
         let mut sampler = Sampler::new(opts.sampling.clone(), self.model.config().n_vocab)?;
         for &t in prompt_tokens {
             sampler.accept(t);
@@ -210,10 +236,16 @@ impl Engine {
             if cancel.load(Ordering::Relaxed) {
                 break StopReason::Cancelled;
             }
+            if let Some(guide) = guide.as_mut() {
+                guide.mask_logits(&mut logits)?;
+            }
             let token = sampler.sample(&logits);
             sampler.accept(token);
             if !opts.ignore_eos && self.tokenizer.is_eog(token) {
                 break StopReason::EndOfGeneration;
+            }
+            if let Some(guide) = guide.as_mut() {
+                guide.commit(token)?;
             }
             tokens.push(token);
             let piece = utf8.push(&self.tokenizer.token_to_piece(token));
@@ -221,6 +253,9 @@ impl Engine {
             emit(&step.emit, &mut text);
             if step.stopped {
                 break StopReason::StopString;
+            }
+            if guide.as_ref().is_some_and(Guide::is_finished) {
+                break StopReason::GrammarComplete;
             }
             if state.pos() >= state.capacity() {
                 break StopReason::ContextFull;

@@ -3,11 +3,13 @@
 //! It reads and writes GGUF files ([`gguf`]), knows the ggml tensor formats
 //! ([`ggml_type`], [`quant`]), tokenizes text ([`tokenizer`]), renders chat templates
 //! ([`chat_template`]), runs llama-family models on the CPU ([`model`]), samples tokens
-//! ([`sampling`]) and generates text ([`engine`]); [`bench`] measures its speed and
+//! ([`sampling`]) and generates text ([`engine`]), optionally under a grammar
+//! ([`constrained`]); [`bench`] measures its speed and
 //! [`synth`] writes random-weight models of any size.
 
 pub mod bench;
 pub mod chat_template;
+pub mod constrained;
 mod cpu;
 pub mod engine;
 pub mod ggml_type;

@@ -45,7 +45,7 @@ pub enum TokenizerError {
 }
 
 /// A model's tokenizer: text to token ids and back.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Tokenizer {
     vocab: Vocab,
     /// Every token's bytes (special tokens as their text), computed once.
@@ -174,6 +174,13 @@ impl Tokenizer {
     /// `<|eot_id|>`, `<|endoftext|>`, ...) and the other ones llama.cpp treats so.
     pub fn is_eog(&self, token: u32) -> bool {
         self.vocab.eog.contains(&token)
+    }
+
+    /// Every end-of-generation token (see [`Tokenizer::is_eog`]), in id order.
+    pub fn eog_tokens(&self) -> Vec<u32> {
+        let mut ids: Vec<u32> = self.vocab.eog.iter().copied().collect();
+        ids.sort_unstable();
+        ids
     }
 
     /// The vocabulary text of a token (byte-level encoded for BPE vocabularies).

@@ -105,7 +105,7 @@ pub(crate) fn char_to_byte(c: char) -> Option<u8> {
 }
 
 /// The 256 characters of [`byte_to_char`], computed once: the encoder's hot path.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct ByteEncoder {
     table: [char; 256],
 }

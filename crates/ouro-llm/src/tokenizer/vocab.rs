@@ -29,7 +29,7 @@ pub(crate) struct TokenData {
 }
 
 /// A loaded vocabulary.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Vocab {
     pub(crate) model: TokenizerModel,
     pub(crate) tokens: Vec<TokenData>,
