@@ -20,7 +20,7 @@ use crate::permissions::{
 };
 use crate::provider::retry::RetryPolicy;
 use crate::provider::{
-    Cancel, OpenAiConfig, OpenAiProvider, Provider, ProviderError, ToolCallMode,
+    Cancel, LocalConfig, LocalProvider, OpenAiConfig, OpenAiProvider, Provider, ProviderError, ToolCallMode,
 };
 use crate::sandbox::Sandbox;
 use crate::session::{Session, SessionError, parse_fsync};
@@ -94,6 +94,11 @@ pub enum AppError {
     Panicked,
 }
 
+/// Context size of the local engine, in tokens.
+const LOCAL_CONTEXT: u64 = 8192;
+/// Tokens of that context kept free for the reply.
+const LOCAL_REPLY_ROOM: u64 = 1024;
+
 /// Everything resolved from flags, file and defaults.
 struct Settings {
     provider: ProviderKind,
@@ -153,8 +158,14 @@ fn settings(options: &AgentOptions, root: &Path) -> Result<Settings, AppError> {
         Some(text) => parse_fsync(text).map_err(AppError::Invalid)?,
         None => ouro_core::journal::FsyncPolicy::Always,
     };
+    let provider = options.provider.or(file.provider).unwrap_or_default();
+    // The local engine's context holds the prompt and the reply: keep the budget inside it.
+    let context_limit = match provider {
+        ProviderKind::Local => LOCAL_CONTEXT - LOCAL_REPLY_ROOM,
+        ProviderKind::Openai => u64::MAX,
+    };
     Ok(Settings {
-        provider: options.provider.or(file.provider).unwrap_or_default(),
+        provider,
         openai,
         api_key_env: options.api_key_env.clone().or(file.api_key_env),
         agent: AgentConfig {
@@ -162,7 +173,10 @@ fn settings(options: &AgentOptions, root: &Path) -> Result<Settings, AppError> {
                 .max_iterations
                 .or(file.max_iterations)
                 .unwrap_or(defaults.max_iterations),
-            context_tokens: file.context_tokens.unwrap_or(defaults.context_tokens),
+            context_tokens: file
+                .context_tokens
+                .unwrap_or(defaults.context_tokens)
+                .min(context_limit),
             keep_turns: file.keep_turns.unwrap_or(defaults.keep_turns),
             temperature: file.temperature,
             max_tokens: file.max_tokens,
@@ -173,7 +187,26 @@ fn settings(options: &AgentOptions, root: &Path) -> Result<Settings, AppError> {
     })
 }
 
-fn provider(settings: &Settings) -> Result<Box<dyn Provider>, AppError> {
+/// The GGUF file the local provider runs: `model` as a path, or for `default` the default
+/// model under `models/` of the current directory, else of the workspace.
+fn local_model_path(model: &str, workspace: &Path) -> Result<PathBuf, AppError> {
+    if model != "default" {
+        return Ok(PathBuf::from(model));
+    }
+    let candidates = [std::env::current_dir()?, workspace.to_path_buf()];
+    let paths: Vec<PathBuf> = candidates
+        .iter()
+        .map(|dir| ouro_core::paths::default_model(dir))
+        .collect();
+    paths.iter().find(|p| p.is_file()).cloned().ok_or_else(|| {
+        AppError::Provider(ProviderError::Config(format!(
+            "the default model is not at {} (run scripts/fetch-models.sh, or pass --model PATH)",
+            paths[0].display()
+        )))
+    })
+}
+
+fn provider(settings: &Settings, root: &Path) -> Result<Box<dyn Provider>, AppError> {
     match settings.provider {
         ProviderKind::Openai => {
             let mut config = settings.openai.clone();
@@ -182,11 +215,14 @@ fn provider(settings: &Settings) -> Result<Box<dyn Provider>, AppError> {
             }
             Ok(Box::new(OpenAiProvider::new(config)?))
         }
-        ProviderKind::Local => Err(AppError::Provider(ProviderError::Config(
-            "the local engine provider is not wired into `ouro agent` yet; use \
-             --provider openai with an OpenAI-compatible server (e.g. llama-server)"
-                .into(),
-        ))),
+        ProviderKind::Local => {
+            let path = local_model_path(&settings.openai.model, root)?;
+            let config = LocalConfig {
+                n_ctx: LOCAL_CONTEXT as usize,
+                ..LocalConfig::default()
+            };
+            Ok(Box::new(LocalProvider::load(&path, config)?))
+        }
     }
 }
 
@@ -218,7 +254,7 @@ pub fn run(options: AgentOptions, cancel: Cancel) -> Result<u8, AppError> {
     let workspace = Workspace::new(&root)?;
     let settings = settings(&options, workspace.root())?;
     let interactive = options.prompt.is_none() && !options.json && std::io::stdin().is_terminal();
-    let provider = provider(&settings)?;
+    let provider = provider(&settings, workspace.root())?;
     let policy = Arc::new(settings.permissions.compile(workspace.root())?);
     let (session, conversation) = match &options.resume {
         Some(id) => Session::resume(workspace.root(), id, settings.fsync)?,

@@ -10,6 +10,7 @@
 //! Either way a call whose arguments do not parse still comes back as a [`ToolCall`] (with
 //! the parse error in [`ToolCall::parsed`]) so the loop can send the error to the model.
 
+pub mod local;
 pub mod openai;
 pub mod retry;
 pub mod sse;
@@ -23,6 +24,7 @@ use serde_json::Value;
 
 use crate::tools::ToolSpec;
 
+pub use local::{LocalConfig, LocalProvider};
 pub use openai::{OpenAiConfig, OpenAiProvider};
 
 /// One call the model made.
@@ -221,6 +223,11 @@ impl Cancel {
     }
 
     /// Whether the flag is set.
+    /// The flag itself, for code that polls an `AtomicBool` (the local engine).
+    pub fn flag(&self) -> &AtomicBool {
+        &self.0
+    }
+
     pub fn is_cancelled(&self) -> bool {
         self.0.load(Ordering::SeqCst)
     }
