@@ -1,5 +1,6 @@
 //! The `ouro` command line: parses arguments and calls into the library crates.
 
+mod gpu;
 mod llm;
 mod llm_synth;
 mod pixel;
@@ -23,6 +24,9 @@ enum Command {
     Llm(llm::LlmCommand),
     /// Pixel programs: validate, render (CPU or GPU) and preview.
     Pixel(pixel::PixelArgs),
+    /// Devices: list GPUs and the CPU with their figures, watch their load.
+    #[command(subcommand)]
+    Gpu(gpu::GpuCommand),
 }
 
 fn main() -> std::process::ExitCode {
@@ -30,6 +34,7 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Llm(cmd) => llm::run(cmd),
         Command::Pixel(args) => pixel::run(args),
+        Command::Gpu(cmd) => gpu::run(cmd),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -8,6 +8,8 @@
 
 pub mod bench;
 pub mod chat_template;
+pub mod compare;
+pub mod device;
 pub mod engine;
 pub mod ggml_type;
 pub mod gguf;
