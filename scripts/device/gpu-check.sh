@@ -3,7 +3,8 @@
 #   1. `ouro gpu list` (table and JSON) and a few `ouro gpu watch` samples;
 #   2. GPU-vs-CPU logits and 64 greedy tokens (`ouro llm compare`) on synth models:
 #      SmolLM2-135M-shaped in every type the CUDA engine runs, and 7B-shaped in $TYPES_7B;
-#   3. `ouro llm bench --device cuda:0` pp512/tg128 on 7B Q4_0 and Q8_0 (and llama-bench on
+#   3. the copy bandwidth (`ouro gpu bandwidth`), the ceiling for decode;
+#   4. `ouro llm bench --device cuda:0` pp512/tg128 on 7B Q4_0 and Q8_0 (and llama-bench on
 #      the same files when $LLAMA_BENCH points at one).
 # Needs a stripped ouro in .dev/ (or $OURO); no Rust. Every step is logged to $OUT, and a
 # failing step is reported without stopping the rest. Summary at the end of $OUT/summary.txt.
@@ -41,6 +42,7 @@ step env sh -c 'nvidia-smi; ldconfig -p | grep -E "libcuda|libnvrtc|libcublas|li
 step gpu-list "$OURO" gpu list
 step gpu-list-json "$OURO" gpu list --json
 step gpu-watch "$OURO" gpu watch --interval 500 --count 4
+step bandwidth "$OURO" gpu bandwidth --mib 2048 -r 20 --json
 
 synth() { # shape type -> path (written once)
   local f="$WORK/$1-$2.gguf"
@@ -67,6 +69,22 @@ for t in $BENCH_TYPES; do
   fi
 done
 step gpu-list-after "$OURO" gpu list
+# Fraction of the bandwidth limit: weight bytes × tg tok/s over the measured copy bandwidth.
+if command -v python3 >/dev/null; then
+  step roofline python3 - "$OUT" <<'PY'
+import glob, json, os, sys
+out = sys.argv[1]
+bw = json.load(open(os.path.join(out, "bandwidth.txt")))["median_bytes_per_s"]
+print(f"copy bandwidth {bw / 1e12:.2f} TB/s")
+for f in sorted(glob.glob(os.path.join(out, "bench-*-json.txt"))):
+    b = json.load(open(f))
+    for r in b["results"]:
+        line = f"{os.path.basename(b['model'])} {r['test']}: {r['mean_tps']:.1f} tok/s"
+        if r["test"].startswith("tg"):
+            line += f", {b['size_bytes'] * r['mean_tps'] / bw * 100:.1f}% of the bandwidth limit ({bw / b['size_bytes']:.0f} tok/s)"
+        print(line)
+PY
+fi
 echo "--- summary" | tee -a "$LOG"
 cat "$SUMMARY" | tee -a "$LOG"
 grep -h -E "PASS|FAIL|tok/s|\| pp|\| tg" "$OUT"/compare-*[^n].txt "$OUT"/bench-*[^n].txt 2>/dev/null | tee -a "$SUMMARY"

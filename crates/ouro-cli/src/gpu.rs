@@ -28,6 +28,20 @@ pub enum GpuCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Measure a CUDA device's memory bandwidth with a device-to-device copy.
+    Bandwidth {
+        /// CUDA device ordinal.
+        #[arg(long, default_value_t = 0)]
+        device: usize,
+        /// MiB copied per repetition.
+        #[arg(long, default_value_t = 1024)]
+        mib: usize,
+        #[arg(short = 'r', long, default_value_t = 10)]
+        repetitions: usize,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Runs one `ouro gpu` subcommand.
@@ -39,6 +53,12 @@ pub fn run(cmd: GpuCommand) -> Result<()> {
             count,
             json,
         } => watch(interval, count, json),
+        GpuCommand::Bandwidth {
+            device,
+            mib,
+            repetitions,
+            json,
+        } => bandwidth(device, mib, repetitions, json),
     }
 }
 
@@ -170,6 +190,24 @@ fn watch(interval_ms: u64, count: u64, json: bool) -> Result<()> {
         last = Some(s.seq);
         print_sample(&s, json)?;
         shown += 1;
+    }
+    Ok(())
+}
+
+fn bandwidth(device: usize, mib: usize, repetitions: usize, json: bool) -> Result<()> {
+    let dev = ouro_compute::cuda::CudaDevice::open(device)
+        .with_context(|| format!("opening CUDA device {device}"))?;
+    let bw = ouro_compute::cuda::bandwidth::measure_copy(&dev, mib << 20, repetitions.max(1))?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&bw)?);
+    } else {
+        println!(
+            "{}: device-to-device copy of {} MiB, read + written: best {:.1} GB/s, median {:.1} GB/s",
+            bw.device,
+            mib,
+            bw.best_bytes_per_s / 1e9,
+            bw.median_bytes_per_s / 1e9
+        );
     }
     Ok(())
 }

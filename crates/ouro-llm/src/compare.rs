@@ -76,7 +76,7 @@ pub fn compare(
     let model = &engine.model;
     let n_vocab = model.config().n_vocab;
     let n_ctx = prompt.len() + steps + 1;
-    let mut cpu = Sequence::Cpu(model.new_state(n_ctx));
+    let mut cpu = Sequence::Cpu(Box::new(model.new_state(n_ctx)));
     let mut gpu = engine.new_sequence(n_ctx)?;
     let cpu_logits = Placement::Cpu
         .forward(model, &mut cpu, prompt, Logits::All, &engine.pool)?

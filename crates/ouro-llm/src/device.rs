@@ -70,7 +70,7 @@ impl Placement {
     /// A fresh sequence with room for `n_ctx` tokens on this device.
     pub fn new_sequence(&self, model: &Model, n_ctx: usize) -> Result<Sequence, CudaModelError> {
         Ok(match self {
-            Placement::Cpu => Sequence::Cpu(model.new_state(n_ctx)),
+            Placement::Cpu => Sequence::Cpu(Box::new(model.new_state(n_ctx))),
             Placement::Cuda(m) => Sequence::Cuda(m.new_state(n_ctx)?),
         })
     }
@@ -97,7 +97,7 @@ impl Placement {
 /// One sequence's state on the CPU or the GPU.
 #[derive(Debug)]
 pub enum Sequence {
-    Cpu(State),
+    Cpu(Box<State>),
     Cuda(CudaState),
 }
 

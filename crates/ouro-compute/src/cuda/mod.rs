@@ -3,6 +3,7 @@
 //! cuBLAS. Everything is loaded dynamically (libcuda, libnvrtc, libcublas): without them
 //! each entry point returns a [`CudaError`] naming the missing piece, never a panic.
 
+pub mod bandwidth;
 pub mod blas;
 pub mod compile;
 pub mod pool;

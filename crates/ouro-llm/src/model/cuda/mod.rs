@@ -4,7 +4,7 @@
 //! the GPU. Decode multiplies each quantized matrix with q8 activations in a warp-per-row
 //! kernel (integer dot products, like llama.cpp's mmvq); prompts of more than
 //! [`GEMM_MIN_TOKENS`] tokens dequantize each matrix to f16 and multiply with cuBLAS
-//! (f32 accumulation). Attention is split-K over the cache for one query or many. Only the
+//! (f32 accumulation; F32 matrices stay on the mat-vec kernel, one token per grid row). Attention is split-K over the cache for one query or many. Only the
 //! token ids go up and the logits come down per step. CUDA graphs are not used yet: every
 //! step launches its kernels one by one.
 
@@ -99,7 +99,7 @@ pub struct CudaState {
     capacity: usize,
     k_cache: Vec<DeviceBuffer>,
     v_cache: Vec<DeviceBuffer>,
-    scratch: Option<Scratch>,
+    scratch: Option<Box<Scratch>>,
     logits: Vec<f32>,
 }
 
@@ -146,11 +146,11 @@ impl CudaModel {
             ("the embedding size", cfg.n_embd),
             ("the FFN size", cfg.n_ff),
         ] {
-            if value % 32 != 0 {
+            if !value.is_multiple_of(32) {
                 return Err(CudaModelError::BadShape { what, value });
             }
         }
-        if cfg.q_dim() % 32 != 0 {
+        if !cfg.q_dim().is_multiple_of(32) {
             return Err(CudaModelError::BadShape {
                 what: "heads × head size",
                 value: cfg.q_dim(),
@@ -343,7 +343,7 @@ impl CudaModel {
         });
         if !fits {
             state.scratch = None;
-            state.scratch = Some(self.scratch(n.max(1), state.capacity)?);
+            state.scratch = Some(Box::new(self.scratch(n.max(1), state.capacity)?));
         }
         let s = state
             .scratch
@@ -546,7 +546,8 @@ impl CudaModel {
             let nchunks = p.cols / 32;
             let o = out + (p.out_offset * 4) as u64;
             let bias = p.bias.as_ref().map_or(0, |b| b.ptr());
-            if let Some((blas, a16, w16)) = gemm {
+            // F32 weights keep full precision: they stay on the mat-vec kernel.
+            if let Some((blas, a16, w16)) = gemm.filter(|_| p.ty != GgmlType::F32) {
                 let chunks = p.rows * nchunks;
                 self.k.launch(
                     &tk.dequant,
