@@ -9,6 +9,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use ouro_llm::bench::{self, BenchKind};
 use ouro_llm::chat_template::ChatMessage;
+use ouro_llm::device::DeviceChoice;
 use ouro_llm::engine::{Engine, GenerateOptions};
 use ouro_llm::gguf::GgufFile;
 use ouro_llm::info::{ModelInfo, human_bytes};
@@ -32,6 +33,8 @@ pub enum LlmCommand {
     Bench(BenchArgs),
     /// Write a random-weight llama or qwen2 model of a chosen shape and quant type.
     Synth(crate::llm_synth::SynthArgs),
+    /// Compare the engine on a GPU with the CPU: logits error and greedy-token agreement.
+    Compare(CompareArgs),
 }
 
 /// Where the model is and how many threads run it.
@@ -46,6 +49,9 @@ pub struct ModelArgs {
     /// Context size in tokens.
     #[arg(short = 'c', long, default_value_t = 2048)]
     ctx: usize,
+    /// Where to run: auto (a CUDA GPU when usable, else the CPU), cpu, or cuda:N.
+    #[arg(long, default_value = "auto")]
+    device: DeviceChoice,
 }
 
 impl ModelArgs {
@@ -65,7 +71,12 @@ impl ModelArgs {
 
     fn load(&self) -> Result<Engine> {
         let path = self.path()?;
-        Engine::load(&path, self.threads).with_context(|| format!("loading {}", path.display()))
+        let (engine, note) = Engine::load_on(&path, self.threads, self.device)
+            .with_context(|| format!("loading {} on {:?}", path.display(), self.device))?;
+        if let Some(note) = note {
+            eprintln!("{note}");
+        }
+        Ok(engine)
     }
 }
 
@@ -206,6 +217,24 @@ pub struct BenchArgs {
     json: bool,
 }
 
+#[derive(Args)]
+pub struct CompareArgs {
+    #[command(flatten)]
+    model: ModelArgs,
+    /// The prompt whose logits are compared at every position.
+    #[arg(
+        long,
+        default_value = "The quick brown fox jumps over the lazy dog. Once upon a time"
+    )]
+    prompt: String,
+    /// Greedy decoding steps compared after the prompt.
+    #[arg(short = 'n', long, default_value_t = 64)]
+    steps: usize,
+    /// Print JSON instead of a summary.
+    #[arg(long)]
+    json: bool,
+}
+
 /// Runs one `ouro llm` subcommand.
 pub fn run(cmd: LlmCommand) -> Result<()> {
     match cmd {
@@ -214,6 +243,7 @@ pub fn run(cmd: LlmCommand) -> Result<()> {
         LlmCommand::Chat(args) => chat(args),
         LlmCommand::Bench(args) => run_bench(args),
         LlmCommand::Synth(args) => crate::llm_synth::run(args),
+        LlmCommand::Compare(args) => compare(args),
     }
 }
 
@@ -312,7 +342,7 @@ fn chat(args: ChatArgs) -> Result<()> {
         sampling,
         ..GenerateOptions::default()
     };
-    let mut session = engine.session(args.model.ctx);
+    let mut session = engine.session(args.model.ctx)?;
     eprintln!(
         "chatting with {} (Ctrl-C stops a reply, Ctrl-D or /exit quits)",
         args.model.path()?.display()
@@ -391,24 +421,61 @@ fn run_bench(args: BenchArgs) -> Result<()> {
         .map(|t| t.n_elements())
         .sum::<u64>() as f64
         / 1e6;
+    let backend = engine.placement.describe();
     let mut results = Vec::new();
     if !args.json {
         println!("| model | size | params | backend | threads | test | t/s |");
         println!("| --- | ---: | ---: | --- | ---: | ---: | ---: |");
     }
     for kind in kinds {
-        let r = bench::run(model, kind, args.repetitions, &engine.pool)?;
+        let r = bench::run(&engine, kind, args.repetitions)?;
         if !args.json {
             println!(
-                "| {name} | {size} | {params:.2} M | CPU | {} | {} | {:.2} ± {:.2} |",
+                "| {name} | {size} | {params:.2} M | {backend} | {} | {} | {:.2} ± {:.2} |",
                 r.threads, r.test, r.mean_tps, r.stddev_tps
             );
         }
         results.push(r);
     }
     if args.json {
-        let out = serde_json::json!({ "model": path, "size_bytes": model.weight_bytes(), "results": results });
+        let out = serde_json::json!({ "model": path, "backend": backend, "size_bytes": model.weight_bytes(), "results": results });
         println!("{}", serde_json::to_string_pretty(&out)?);
+    }
+    Ok(())
+}
+
+fn compare(args: CompareArgs) -> Result<()> {
+    if args.model.device == DeviceChoice::Cpu {
+        bail!("compare runs the model on a GPU against the CPU: pass --device cuda:N or auto");
+    }
+    let engine = args.model.load()?;
+    if !matches!(engine.placement, ouro_llm::device::Placement::Cuda(_)) {
+        bail!("no usable CUDA GPU to compare with the CPU");
+    }
+    let tokens = engine.tokenize_prompt(&args.prompt);
+    let report = ouro_llm::compare::compare(&engine, &tokens, args.steps)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!(
+            "{} ({}): prompt {} tokens, max rel. logit error {:.2e}; {} greedy steps, max rel. error {:.2e}, argmax agrees {}/{}{}; tolerance {:.0e}: {}",
+            report.device,
+            report.weight_type,
+            report.prompt_tokens,
+            report.max_rel_error_prompt,
+            report.steps,
+            report.max_rel_error_decode,
+            report.greedy_agreement,
+            report.steps,
+            report.first_divergence.map_or(String::new(), |i| format!(
+                " (first difference at step {i})"
+            )),
+            report.tolerance,
+            if report.passed { "PASS" } else { "FAIL" }
+        );
+    }
+    if !report.passed {
+        bail!("GPU and CPU disagree beyond the tolerance");
     }
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! The `ouro` command line: parses arguments and calls into the library crates.
 
 mod agent;
+mod gpu;
 mod llm;
 mod llm_synth;
 mod loop_cmd;
@@ -32,6 +33,9 @@ enum Command {
     Tasks(tasks::TasksArgs),
     /// Run the development loop on the task queue, or show its status.
     Loop(loop_cmd::LoopArgs),
+    /// Devices: list GPUs and the CPU with their figures, watch their load.
+    #[command(subcommand)]
+    Gpu(gpu::GpuCommand),
 }
 
 fn main() -> std::process::ExitCode {
@@ -42,6 +46,7 @@ fn main() -> std::process::ExitCode {
         Command::Pixel(args) => pixel::run(args).map(|()| std::process::ExitCode::SUCCESS),
         Command::Tasks(args) => tasks::run(args).map(|()| std::process::ExitCode::SUCCESS),
         Command::Loop(args) => loop_cmd::run(args).map(|()| std::process::ExitCode::SUCCESS),
+        Command::Gpu(cmd) => gpu::run(cmd).map(|()| std::process::ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,

@@ -3,8 +3,8 @@
 
 use std::time::Instant;
 
-use crate::model::{Logits, Model, ModelError};
-use crate::threadpool::ThreadPool;
+use crate::engine::{Engine, EngineError};
+use crate::model::Logits;
 
 /// One kind of test.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -58,14 +58,13 @@ impl TokenRng {
 
 /// Runs one test `repetitions` times after one untimed warm-up run.
 pub fn run(
-    model: &Model,
+    engine: &Engine,
     kind: BenchKind,
     repetitions: usize,
-    pool: &ThreadPool,
-) -> Result<BenchResult, ModelError> {
-    let n_vocab = model.config().n_vocab;
+) -> Result<BenchResult, EngineError> {
+    let n_vocab = engine.model.config().n_vocab;
     let mut rng = TokenRng(0x9E37_79B9_7F4A_7C15);
-    let mut state = model.new_state(kind.tokens() + 1);
+    let mut state = engine.new_sequence(kind.tokens() + 1)?;
     let mut samples = Vec::with_capacity(repetitions);
     for rep in 0..=repetitions {
         state.truncate(0);
@@ -73,12 +72,12 @@ pub fn run(
         match kind {
             BenchKind::Prompt(n) => {
                 let tokens: Vec<u32> = (0..n).map(|_| rng.next(n_vocab)).collect();
-                model.forward(&mut state, &tokens, Logits::Last, pool)?;
+                engine.forward(&mut state, &tokens, Logits::Last)?;
             }
             BenchKind::Generate(n) => {
                 for _ in 0..n {
                     let token = rng.next(n_vocab);
-                    model.forward(&mut state, &[token], Logits::Last, pool)?;
+                    engine.forward(&mut state, &[token], Logits::Last)?;
                 }
             }
         }
@@ -93,7 +92,7 @@ pub fn run(
     Ok(BenchResult {
         test: kind.name(),
         kind,
-        threads: pool.n_threads(),
+        threads: engine.pool.n_threads(),
         samples,
         mean_tps: mean,
         stddev_tps: var.sqrt(),

@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 
 use crate::chat_template::{ChatMessage, ChatTemplate, ChatTemplateError};
 use crate::constrained::{ConstrainedError, Grammar, GrammarCompiler, Guide};
-use crate::model::{Logits, Model, ModelError, State};
+use crate::device::{DeviceChoice, Placement, Sequence};
+use crate::model::cuda::CudaModelError;
+use crate::model::{Logits, Model, ModelError};
 use crate::sampling::{Sampler, SamplingConfig, SamplingError, StopMatcher};
 use crate::threadpool::ThreadPool;
 use crate::tokenizer::{Tokenizer, TokenizerError, Utf8Stream};
@@ -19,6 +21,8 @@ use crate::tokenizer::{Tokenizer, TokenizerError, Utf8Stream};
 pub enum EngineError {
     #[error(transparent)]
     Model(#[from] ModelError),
+    #[error(transparent)]
+    Device(#[from] CudaModelError),
     #[error(transparent)]
     Tokenizer(#[from] TokenizerError),
     #[error(transparent)]
@@ -45,6 +49,8 @@ pub struct Engine {
     pub pool: ThreadPool,
     /// Built on the first constrained generation.
     grammars: OnceLock<GrammarCompiler>,
+    /// Where the model runs (the CPU, or a GPU with the weights uploaded).
+    pub placement: Placement,
 }
 
 /// What to generate.
@@ -125,13 +131,24 @@ impl std::fmt::Debug for Engine {
         f.debug_struct("Engine")
             .field("config", self.model.config())
             .field("threads", &self.pool.n_threads())
+            .field("device", &self.placement.describe())
             .finish()
     }
 }
 
 impl Engine {
-    /// Loads a GGUF model with `threads` worker threads (0: all cores).
+    /// Loads a GGUF model with `threads` worker threads (0: all cores), on the CPU.
     pub fn load(path: impl AsRef<Path>, threads: usize) -> Result<Engine, EngineError> {
+        Ok(Self::load_on(path, threads, DeviceChoice::Cpu)?.0)
+    }
+
+    /// Loads a GGUF model onto the device `choice` names. With [`DeviceChoice::Auto`] and no
+    /// usable GPU it runs on the CPU, and the second value says why.
+    pub fn load_on(
+        path: impl AsRef<Path>,
+        threads: usize,
+        choice: DeviceChoice,
+    ) -> Result<(Engine, Option<String>), EngineError> {
         let model = Model::load(path)?;
         let tokenizer = Tokenizer::from_gguf(model.file())?;
         let template = ChatTemplate::from_gguf(model.file())?;
@@ -140,13 +157,33 @@ impl Engine {
         } else {
             threads
         };
-        Ok(Engine {
+        let (placement, note) = Placement::new(&model, choice)?;
+        let engine = Engine {
             model,
             tokenizer,
             template,
             pool: ThreadPool::new(threads).map_err(EngineError::Threads)?,
             grammars: OnceLock::new(),
-        })
+            placement,
+        };
+        Ok((engine, note))
+    }
+
+    /// A fresh sequence of `n_ctx` positions on the engine's device.
+    pub fn new_sequence(&self, n_ctx: usize) -> Result<Sequence, EngineError> {
+        Ok(self.placement.new_sequence(&self.model, n_ctx)?)
+    }
+
+    /// Runs `tokens` at the sequence's next positions and returns the logits.
+    pub fn forward<'s>(
+        &self,
+        seq: &'s mut Sequence,
+        tokens: &[u32],
+        logits: Logits,
+    ) -> Result<&'s [f32], EngineError> {
+        Ok(self
+            .placement
+            .forward(&self.model, seq, tokens, logits, &self.pool)?)
     }
 
     /// The grammar compiler for this model's vocabulary, built on first use.
@@ -190,14 +227,14 @@ impl Engine {
                 n_ctx,
             });
         }
-        let mut state = self.model.new_state(n_ctx);
+        let mut state = self.new_sequence(n_ctx)?;
         self.generate_in(&mut state, prompt_tokens, opts, cancel, on_text)
     }
 
     /// Like [`Engine::generate`], continuing an existing state (its cache is kept).
     pub fn generate_in(
         &self,
-        state: &mut State,
+        state: &mut Sequence,
         prompt_tokens: &[u32],
         opts: &GenerateOptions,
         cancel: &AtomicBool,
@@ -222,10 +259,7 @@ impl Engine {
         };
 
         let started = Instant::now();
-        let mut logits = self
-            .model
-            .forward(state, prompt_tokens, Logits::Last, &self.pool)?
-            .to_vec();
+        let mut logits = self.forward(state, prompt_tokens, Logits::Last)?.to_vec();
         let prompt_time = started.elapsed();
         let gen_started = Instant::now();
         let mut tokens = Vec::new();
@@ -261,12 +295,7 @@ impl Engine {
                 break StopReason::ContextFull;
             }
             if tokens.len() < opts.max_tokens {
-                logits.copy_from_slice(self.model.forward(
-                    state,
-                    &[token],
-                    Logits::Last,
-                    &self.pool,
-                )?);
+                logits.copy_from_slice(self.forward(state, &[token], Logits::Last)?);
             }
         };
         if stop_reason != StopReason::StopString {
@@ -295,18 +324,18 @@ pub fn default_threads() -> usize {
 /// shares with the previous one, so a chat turn only processes the new tokens.
 #[derive(Debug)]
 pub struct ChatSession {
-    state: State,
+    state: Sequence,
     /// The tokens whose K and V are in the state's cache, in order.
     cached: Vec<u32>,
 }
 
 impl Engine {
     /// A conversation context of `n_ctx` positions.
-    pub fn session(&self, n_ctx: usize) -> ChatSession {
-        ChatSession {
-            state: self.model.new_state(n_ctx),
+    pub fn session(&self, n_ctx: usize) -> Result<ChatSession, EngineError> {
+        Ok(ChatSession {
+            state: self.new_sequence(n_ctx)?,
             cached: Vec::new(),
-        }
+        })
     }
 }
 

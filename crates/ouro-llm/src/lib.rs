@@ -9,8 +9,10 @@
 
 pub mod bench;
 pub mod chat_template;
+pub mod compare;
 pub mod constrained;
 mod cpu;
+pub mod device;
 pub mod engine;
 pub mod ggml_type;
 pub mod gguf;

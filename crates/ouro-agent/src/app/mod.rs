@@ -20,7 +20,8 @@ use crate::permissions::{
 };
 use crate::provider::retry::RetryPolicy;
 use crate::provider::{
-    Cancel, LocalConfig, LocalProvider, OpenAiConfig, OpenAiProvider, Provider, ProviderError, ToolCallMode,
+    Cancel, LocalConfig, LocalProvider, OpenAiConfig, OpenAiProvider, Provider, ProviderError,
+    ToolCallMode,
 };
 use crate::sandbox::Sandbox;
 use crate::session::{Session, SessionError, parse_fsync};

@@ -12,6 +12,7 @@ use std::path::Path;
 
 use ouro_llm::chat_template::ChatMessage;
 use ouro_llm::constrained::{self, Grammar, SchemaLimits};
+use ouro_llm::device::DeviceChoice;
 use ouro_llm::engine::{ChatSession, Engine, GenerateOptions, StopReason};
 use ouro_llm::sampling::SamplingConfig;
 use serde_json::Value;
@@ -33,6 +34,8 @@ pub struct LocalConfig {
     pub max_tokens: usize,
     /// Sampling seed.
     pub seed: u64,
+    /// Where the model runs (auto: a CUDA GPU when one is usable, else the CPU).
+    pub device: DeviceChoice,
     /// Bounds put on the tools' schemas so that calls stay short.
     pub limits: SchemaLimits,
 }
@@ -44,6 +47,7 @@ impl Default for LocalConfig {
             threads: 0,
             max_tokens: 1024,
             seed: 0,
+            device: DeviceChoice::Auto,
             // Short enough that a call always completes within `max_tokens`, even when a
             // small model repeats itself inside a string.
             limits: SchemaLimits {
@@ -66,19 +70,24 @@ pub struct LocalProvider {
 impl LocalProvider {
     /// Loads the GGUF model at `path`.
     pub fn load(path: &Path, config: LocalConfig) -> Result<LocalProvider, ProviderError> {
-        let engine = Engine::load(path, config.threads).map_err(|e| {
-            ProviderError::Config(format!("cannot load the model {}: {e}", path.display()))
-        })?;
+        let load_error =
+            |e| ProviderError::Config(format!("cannot load the model {}: {e}", path.display()));
+        let (engine, note) =
+            Engine::load_on(path, config.threads, config.device).map_err(load_error)?;
+        if let Some(note) = note {
+            eprintln!("ouro: {note}");
+        }
         if engine.template.is_none() {
             return Err(ProviderError::Config(format!(
                 "{} has no chat template (tokenizer.chat_template): the agent needs a chat model",
                 path.display()
             )));
         }
-        let session = engine.session(config.n_ctx);
-        let model = path
-            .file_name()
-            .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into());
+        let session = engine.session(config.n_ctx).map_err(load_error)?;
+        let model = path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into(),
+        );
         Ok(LocalProvider {
             engine,
             session,
@@ -97,7 +106,9 @@ impl LocalProvider {
         };
         sampling.seed = self.config.seed;
         GenerateOptions {
-            max_tokens: req.max_tokens.map_or(self.config.max_tokens, |n| n as usize),
+            max_tokens: req
+                .max_tokens
+                .map_or(self.config.max_tokens, |n| n as usize),
             sampling,
             stop: req.stop.clone(),
             ignore_eos: false,
@@ -122,7 +133,10 @@ fn constrained_specs(tools: &[ToolSpec]) -> Vec<constrained::ToolSpec> {
 fn call_text(name: &str, arguments: &str) -> String {
     let arguments = serde_json::from_str::<Value>(arguments)
         .map_or_else(|_| arguments.to_string(), |v| v.to_string());
-    format!("{{\"name\": {}, \"arguments\": {arguments}}}", Value::from(name))
+    format!(
+        "{{\"name\": {}, \"arguments\": {arguments}}}",
+        Value::from(name)
+    )
 }
 
 /// The system message's part that tells the model how to call tools.

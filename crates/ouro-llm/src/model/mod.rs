@@ -6,6 +6,7 @@
 
 mod attention;
 pub mod config;
+pub mod cuda;
 mod f16_ops;
 mod kv_cache;
 mod ops;

@@ -1,0 +1,162 @@
+//! Agreement of the engine on a GPU with the engine on the CPU for the same model: the
+//! logits of a prompt (every position) and of `n` greedy decoding steps, with the CPU's
+//! tokens fed to both (so the two see the same context even after a disagreement).
+//! When the argmax agrees at every step, greedy decoding on either device gives the same
+//! tokens.
+
+use serde::Serialize;
+
+use crate::GgmlType;
+use crate::device::{Placement, Sequence};
+use crate::engine::{Engine, EngineError};
+use crate::model::Logits;
+use crate::model::cuda::CudaModelError;
+
+/// What a comparison found.
+#[derive(Debug, Clone, Serialize)]
+pub struct CompareReport {
+    pub device: String,
+    pub weight_type: String,
+    pub prompt_tokens: usize,
+    pub steps: usize,
+    /// Largest `max|gpu − cpu| / max|cpu|` over the prompt's positions.
+    pub max_rel_error_prompt: f32,
+    /// The same over the decoding steps.
+    pub max_rel_error_decode: f32,
+    /// The bound the issue sets: 1e-3 for F16/F32 weights, 1e-2 for quantized ones.
+    pub tolerance: f32,
+    /// Steps where the GPU's argmax equals the CPU's.
+    pub greedy_agreement: usize,
+    /// First step where they differ, if any.
+    pub first_divergence: Option<usize>,
+    /// The CPU's greedy tokens.
+    pub cpu_tokens: Vec<u32>,
+    /// The GPU's argmax at each step.
+    pub gpu_tokens: Vec<u32>,
+    pub passed: bool,
+}
+
+/// `max|a − b| / max|b|` (0 for an all-zero `b` equal to `a`).
+pub fn rel_error(a: &[f32], b: &[f32]) -> f32 {
+    let scale = b.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    let diff = a.iter().zip(b).fold(0.0f32, |m, (x, y)| {
+        if (x - y).is_nan() {
+            f32::INFINITY
+        } else {
+            m.max((x - y).abs())
+        }
+    });
+    if scale == 0.0 { diff } else { diff / scale }
+}
+
+/// Index of the largest value (the first on ties).
+pub fn argmax(v: &[f32]) -> u32 {
+    let mut best = 0;
+    for (i, &x) in v.iter().enumerate() {
+        if x > v[best] {
+            best = i;
+        }
+    }
+    best as u32
+}
+
+/// Compares the engine's GPU placement with its CPU path on `prompt` and `steps` greedy
+/// tokens. The engine must have been loaded on a CUDA device.
+pub fn compare(
+    engine: &Engine,
+    prompt: &[u32],
+    steps: usize,
+) -> Result<CompareReport, EngineError> {
+    let Placement::Cuda(_) = &engine.placement else {
+        return Err(CudaModelError::WrongDevice.into());
+    };
+    if prompt.is_empty() {
+        return Err(EngineError::EmptyPrompt);
+    }
+    let model = &engine.model;
+    let n_vocab = model.config().n_vocab;
+    let n_ctx = prompt.len() + steps + 1;
+    let mut cpu = Sequence::Cpu(Box::new(model.new_state(n_ctx)));
+    let mut gpu = engine.new_sequence(n_ctx)?;
+    let cpu_logits = Placement::Cpu
+        .forward(model, &mut cpu, prompt, Logits::All, &engine.pool)?
+        .to_vec();
+    let gpu_logits = engine.forward(&mut gpu, prompt, Logits::All)?.to_vec();
+    let max_rel_error_prompt = cpu_logits
+        .chunks_exact(n_vocab)
+        .zip(gpu_logits.chunks_exact(n_vocab))
+        .map(|(c, g)| rel_error(g, c))
+        .fold(0.0f32, f32::max);
+    let mut last_cpu = cpu_logits[cpu_logits.len() - n_vocab..].to_vec();
+    let mut last_gpu = gpu_logits[gpu_logits.len() - n_vocab..].to_vec();
+    let (mut cpu_tokens, mut gpu_tokens) = (Vec::new(), Vec::new());
+    let mut max_rel_error_decode = 0.0f32;
+    for step in 0..steps {
+        let (tc, tg) = (argmax(&last_cpu), argmax(&last_gpu));
+        cpu_tokens.push(tc);
+        gpu_tokens.push(tg);
+        if step + 1 == steps {
+            break;
+        }
+        last_cpu = Placement::Cpu
+            .forward(model, &mut cpu, &[tc], Logits::Last, &engine.pool)?
+            .to_vec();
+        last_gpu = engine.forward(&mut gpu, &[tc], Logits::Last)?.to_vec();
+        max_rel_error_decode = max_rel_error_decode.max(rel_error(&last_gpu, &last_cpu));
+    }
+    let greedy_agreement = cpu_tokens
+        .iter()
+        .zip(&gpu_tokens)
+        .filter(|(a, b)| a == b)
+        .count();
+    let first_divergence = cpu_tokens.iter().zip(&gpu_tokens).position(|(a, b)| a != b);
+    let ty = model.main_weight_type();
+    let tolerance = if matches!(ty, GgmlType::F16 | GgmlType::F32) {
+        1e-3
+    } else {
+        1e-2
+    };
+    let passed = first_divergence.is_none()
+        && max_rel_error_prompt <= tolerance
+        && max_rel_error_decode <= tolerance;
+    Ok(CompareReport {
+        device: engine.placement.describe(),
+        weight_type: ty.to_string(),
+        prompt_tokens: prompt.len(),
+        steps,
+        max_rel_error_prompt,
+        max_rel_error_decode,
+        tolerance,
+        greedy_agreement,
+        first_divergence,
+        cpu_tokens,
+        gpu_tokens,
+        passed,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_error_and_argmax() {
+        assert_eq!(rel_error(&[1.0, 2.0], &[1.0, 2.0]), 0.0);
+        assert!((rel_error(&[1.0, 2.2], &[1.0, 2.0]) - 0.1).abs() < 1e-6);
+        assert_eq!(rel_error(&[f32::NAN], &[1.0]), f32::INFINITY);
+        assert_eq!(argmax(&[0.5, 3.0, 3.0, -1.0]), 1);
+    }
+
+    #[test]
+    fn compare_needs_a_gpu_placement() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tiny.gguf");
+        let spec = crate::synth::SynthSpec::preset(crate::synth::SynthArch::Llama, "tiny").unwrap();
+        crate::synth::write_synth_model(&spec, &path, &mut |_, _| {}).unwrap();
+        let engine = Engine::load(&path, 1).unwrap();
+        assert!(matches!(
+            compare(&engine, &[1, 2, 3], 4),
+            Err(EngineError::Device(CudaModelError::WrongDevice))
+        ));
+    }
+}
