@@ -92,6 +92,8 @@ pub struct PersonaConfig {
     pub temperature: Option<f32>,
     /// Its system prompt.
     pub system_prompt: Option<String>,
+    /// Most model replies per attempt of an agent-backed coder.
+    pub max_iterations: Option<u32>,
 }
 
 impl Default for PersonaConfig {
@@ -104,6 +106,7 @@ impl Default for PersonaConfig {
             model: None,
             temperature: None,
             system_prompt: None,
+            max_iterations: None,
         }
     }
 }

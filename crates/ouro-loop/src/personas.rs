@@ -32,8 +32,10 @@ impl std::fmt::Debug for Personas {
 impl Personas {
     /// The personas `config` describes (`origin` names the config file in errors).
     ///
-    /// Coder kinds: `command` (the default when `command` is set). Judge kinds: `auto`
-    /// (the default) and `command`.
+    /// Coder kinds: `command` (the default when `command` is set) and `agent` (ouro's own
+    /// coding agent, `ouro agent`, run headless in the worktree with the persona's provider
+    /// and model; its JSONL transcript is the attempt's log). Judge kinds: `auto` (the
+    /// default) and `command`.
     pub fn from_config(config: &LoopConfig, origin: &Path) -> Result<Personas, LoopError> {
         let bad = |reason: String| LoopError::Config {
             path: origin.to_path_buf(),
@@ -44,15 +46,20 @@ impl Personas {
                 let (command, timeout) = command_of(&config.coder, "coder").map_err(bad)?;
                 Arc::new(move || Ok(Box::new(CommandCoder::new(command.clone(), timeout)) as _))
             }
+            Some("agent") => {
+                let command = agent_command(&config.coder).map_err(bad)?;
+                let timeout = config.coder.timeout();
+                Arc::new(move || Ok(Box::new(CommandCoder::new(command.clone(), timeout)) as _))
+            }
             None => {
                 return Err(bad(
-                    "no coder configured: set [loop.coder] kind = \"command\" and command = \"...\""
+                    "no coder configured: set [loop.coder] kind = \"agent\" (or \"command\" with command = \"...\")"
                         .into(),
                 ));
             }
             Some(other) => {
                 return Err(bad(format!(
-                    "[loop.coder] kind = {other:?} is unknown (known: \"command\")"
+                    "[loop.coder] kind = {other:?} is unknown (known: \"agent\", \"command\")"
                 )));
             }
         };
@@ -80,6 +87,41 @@ fn persona_kind<'a>(persona: &'a PersonaConfig, default: Option<&'a str>) -> Opt
         (None, Some(_)) => Some("command"),
         (None, None) => default,
     }
+}
+
+/// The shell command of an agent-backed coder: this `ouro` binary (or `$OURO_BIN`) running
+/// `ouro agent` headless in the worktree, on the task and, after a failed attempt, on the
+/// fed-back errors.
+fn agent_command(persona: &PersonaConfig) -> Result<String, String> {
+    let exe = match std::env::var_os("OURO_BIN") {
+        Some(bin) => std::path::PathBuf::from(bin),
+        None => std::env::current_exe()
+            .map_err(|e| format!("[loop.coder] kind = \"agent\": cannot find the ouro binary: {e}"))?,
+    };
+    let mut args = vec![
+        shell_quote(&exe.to_string_lossy()),
+        "agent --json --workspace \"$OURO_WORKTREE\"".to_string(),
+    ];
+    if let Some(provider) = &persona.provider {
+        args.push(format!("--provider {}", shell_quote(provider)));
+    }
+    if let Some(model) = &persona.model {
+        args.push(format!("--model {}", shell_quote(model)));
+    }
+    if let Some(n) = persona.max_iterations {
+        args.push(format!("--max-iterations {n}"));
+    }
+    args.push(
+        "-p \"$OURO_TASK_TITLE\n\n$OURO_TASK_DESCRIPTION${OURO_FEEDBACK:+\n\nThe previous attempt \
+         failed; fix this:\n$OURO_FEEDBACK}\""
+            .to_string(),
+    );
+    Ok(args.join(" "))
+}
+
+/// `text` quoted for `sh`.
+fn shell_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "'\\''"))
 }
 
 fn command_of(
@@ -111,6 +153,21 @@ mod tests {
         .expect("personas");
         assert!((personas.coder)().is_ok());
         assert!((personas.judge)().is_ok());
+    }
+
+    #[test]
+    fn agent_coder_runs_ouro_agent_in_the_worktree() {
+        let persona = PersonaConfig {
+            kind: Some("agent".into()),
+            provider: Some("local".into()),
+            model: Some("it's.gguf".into()),
+            max_iterations: Some(4),
+            ..PersonaConfig::default()
+        };
+        let command = agent_command(&persona).expect("command");
+        assert!(command.contains(" agent --json --workspace \"$OURO_WORKTREE\""));
+        assert!(command.contains("--provider 'local' --model 'it'\\''s.gguf' --max-iterations 4"));
+        assert!(command.contains("$OURO_FEEDBACK"));
     }
 
     #[test]
