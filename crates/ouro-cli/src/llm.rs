@@ -458,12 +458,14 @@ fn compare(args: CompareArgs) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         println!(
-            "{} ({}): prompt {} tokens, max rel. logit error {:.2e}; {} greedy steps, max rel. error {:.2e}, argmax agrees {}/{}{}; tolerance {:.0e}: {}",
+            "{} ({}): prompt {} tokens, rel. logit error {:.2e} (element-wise max {:.2e}); {} greedy steps, rel. error {:.2e} (element-wise max {:.2e}), argmax agrees {}/{}{}; tolerance {:.0e}: {}",
             report.device,
             report.weight_type,
             report.prompt_tokens,
+            report.rel_error_prompt,
             report.max_rel_error_prompt,
             report.steps,
+            report.rel_error_decode,
             report.max_rel_error_decode,
             report.greedy_agreement,
             report.steps,

@@ -95,8 +95,9 @@ fn persona_kind<'a>(persona: &'a PersonaConfig, default: Option<&'a str>) -> Opt
 fn agent_command(persona: &PersonaConfig) -> Result<String, String> {
     let exe = match std::env::var_os("OURO_BIN") {
         Some(bin) => std::path::PathBuf::from(bin),
-        None => std::env::current_exe()
-            .map_err(|e| format!("[loop.coder] kind = \"agent\": cannot find the ouro binary: {e}"))?,
+        None => std::env::current_exe().map_err(|e| {
+            format!("[loop.coder] kind = \"agent\": cannot find the ouro binary: {e}")
+        })?,
     };
     let mut args = vec![
         shell_quote(&exe.to_string_lossy()),
