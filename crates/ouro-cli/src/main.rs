@@ -3,6 +3,7 @@
 mod llm;
 mod llm_synth;
 mod pixel;
+mod tui;
 
 use clap::{Parser, Subcommand};
 
@@ -23,6 +24,8 @@ enum Command {
     Llm(llm::LlmCommand),
     /// Pixel programs: validate, render (CPU or GPU) and preview.
     Pixel(pixel::PixelArgs),
+    /// The live dashboard: GPUs, system, loop, agent and engine.
+    Tui(tui::TuiArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -30,6 +33,7 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Llm(cmd) => llm::run(cmd),
         Command::Pixel(args) => pixel::run(args),
+        Command::Tui(args) => tui::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
