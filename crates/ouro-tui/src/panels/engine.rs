@@ -3,9 +3,9 @@
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::Span;
-use ratatui::widgets::{Paragraph, Sparkline, Widget};
+use ratatui::widgets::{Paragraph, Widget};
 
-use super::{frame, line, message};
+use super::{frame, line, message, sparkline};
 use crate::model::Model;
 use crate::theme::Theme;
 
@@ -38,9 +38,7 @@ pub fn render(model: &Model, theme: &Theme, focused: bool, area: Rect, buf: &mut
     };
     if spark.width > 0 {
         // Tenths of a token per second, scaled to the window's own maximum.
-        Sparkline::default()
-            .data(model.engine_history.tail_scaled(spark.width.into(), 10.0))
-            .style(theme.text_style().fg(theme.accent))
-            .render(spark, buf);
+        let values = model.engine_history.tail_scaled(spark.width.into(), 10.0);
+        sparkline(&values, None, theme.accent, spark, buf);
     }
 }

@@ -6,7 +6,7 @@ use ratatui::layout::Rect;
 use ratatui::text::Span;
 use ratatui::widgets::{Paragraph, Widget};
 
-use super::{bar, frame, gib, line, message, sparkline};
+use super::{bar, frame, gib, line, load_sparkline, message};
 use crate::data::{GpuReading, GpuSample};
 use crate::model::{GpuHistory, Model};
 use crate::theme::Theme;
@@ -102,14 +102,14 @@ fn device_rows(
         let spark_h = area.height - 2;
         let left = Rect::new(area.x, area.y + 2, half.saturating_sub(1), spark_h);
         let right = Rect::new(area.x + half, area.y + 2, area.width - half, spark_h);
-        sparkline(
-            h.utilization.tail_scaled(left.width.into(), 1.0),
+        load_sparkline(
+            &h.utilization.tail_scaled(left.width.into(), 1.0),
             theme,
             left,
             buf,
         );
-        sparkline(
-            h.memory.tail_scaled(right.width.into(), 1.0),
+        load_sparkline(
+            &h.memory.tail_scaled(right.width.into(), 1.0),
             theme,
             right,
             buf,

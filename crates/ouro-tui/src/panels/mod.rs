@@ -11,6 +11,7 @@ pub mod system;
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
+use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Paragraph, Sparkline, Widget, Wrap};
 
@@ -52,17 +53,28 @@ pub fn bar(pct: f32, width: u16, theme: &Theme) -> Vec<Span<'static>> {
     ]
 }
 
-/// A sparkline of percentages (0..=100) in `area`, newest at the right.
-pub fn sparkline(values: Vec<u64>, theme: &Theme, area: Rect, buf: &mut Buffer) {
+/// A sparkline of `values` in `area`, newest at the right edge (older columns stay empty
+/// until the history fills them); scaled to `max`, or to the largest value when `None`.
+pub fn sparkline(values: &[u64], max: Option<u64>, color: Color, area: Rect, buf: &mut Buffer) {
     if area.width == 0 || area.height == 0 {
         return;
     }
-    let style = theme.load_style(values.last().copied().unwrap_or(0) as f32);
-    Sparkline::default()
-        .data(values)
-        .max(100)
-        .style(style)
-        .render(area, buf);
+    let pad = usize::from(area.width).saturating_sub(values.len());
+    let bars = std::iter::repeat_n(None, pad).chain(values.iter().copied().map(Some));
+    let mut spark = Sparkline::default()
+        .data(bars.collect::<Vec<Option<u64>>>())
+        .absent_value_symbol(" ")
+        .style(Style::default().fg(color));
+    if let Some(max) = max {
+        spark = spark.max(max);
+    }
+    spark.render(area, buf);
+}
+
+/// A sparkline of percentages, coloured by the newest value's load.
+pub fn load_sparkline(values: &[u64], theme: &Theme, area: Rect, buf: &mut Buffer) {
+    let color = theme.load(values.last().copied().unwrap_or(0) as f32);
+    sparkline(values, Some(100), color, area, buf);
 }
 
 /// Bytes as GiB with one decimal.

@@ -6,7 +6,7 @@ use ratatui::layout::Rect;
 use ratatui::text::Span;
 use ratatui::widgets::{Paragraph, Widget};
 
-use super::{bar, frame, gib, line, message, sparkline};
+use super::{bar, frame, gib, line, load_sparkline, message};
 use crate::model::Model;
 use crate::theme::Theme;
 
@@ -103,14 +103,14 @@ pub fn render(model: &Model, theme: &Theme, focused: bool, area: Rect, buf: &mut
         let half = inner.width / 2;
         let left = Rect::new(inner.x, top, half.saturating_sub(1), height);
         let right = Rect::new(inner.x + half, top, inner.width - half, height);
-        sparkline(
-            model.cpu_history.tail_scaled(left.width.into(), 1.0),
+        load_sparkline(
+            &model.cpu_history.tail_scaled(left.width.into(), 1.0),
             theme,
             left,
             buf,
         );
-        sparkline(
-            model.memory_history.tail_scaled(right.width.into(), 1.0),
+        load_sparkline(
+            &model.memory_history.tail_scaled(right.width.into(), 1.0),
             theme,
             right,
             buf,
