@@ -1,6 +1,6 @@
 //! Drives the real `ouro tui` in a detached tmux session: it starts and shows its panels,
 //! reacts to p (paused), t (theme), h (help) and q (exits), and leaves the shell's screen
-//! restored. Skipped, with the reason printed, where tmux is not installed.
+//! restored; SIGTERM restores it too. Skipped, with the reason printed, where tmux is not installed.
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -139,5 +139,28 @@ fn tui_starts_reacts_to_keys_and_restores_the_terminal() {
         screen.contains("ouro tui:") && screen.contains("frames"),
         "{screen}"
     );
+
+    // SIGTERM ends it as cleanly as q: started in the background to learn its pid, then
+    // brought to the foreground.
+    tmux.send(&["-l", "clear"]);
+    tmux.send(&["Enter"]);
+    let pid_file = repo.join("tui.pid");
+    let command = format!(
+        "{} tui --repo {} & echo $! > {}; fg; echo ouro-term-$?",
+        env!("CARGO_BIN_EXE_ouro"),
+        repo.display(),
+        pid_file.display()
+    );
+    tmux.send(&["-l", &command]);
+    tmux.send(&["Enter"]);
+    tmux.wait_for("the panels again", |s| s.contains(" Engine "));
+    let pid = std::fs::read_to_string(&pid_file).expect("the pid file");
+    let killed = Command::new("kill")
+        .args(["-TERM", pid.trim()])
+        .status()
+        .expect("running kill");
+    assert!(killed.success());
+    let screen = tmux.wait_for("the exit after SIGTERM", |s| s.contains("ouro-term-0"));
+    assert!(!screen.contains(" Engine "), "{screen}");
     let _ = std::fs::remove_dir_all(&repo);
 }
