@@ -71,15 +71,25 @@ pub fn frame_text(
     buffer_text(terminal.backend().buffer())
 }
 
-/// Reads `source` twice, `gap` apart (CPU utilization needs a delta), and renders one frame.
+/// Waits (up to 5 s) for every source to report, then one more `refresh` (at most 500 ms,
+/// as CPU utilization is a delta), and renders one frame.
 pub fn once(source: &mut dyn Source, refresh: Duration, size: Size) -> String {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !source.settled() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
     std::thread::sleep(refresh.min(Duration::from_millis(500)));
     let model = Model::new(source.read());
+    let state = AppState::default();
+    // The frame printed is the second: its status bar shows the first one's render time.
+    let t0 = Instant::now();
+    frame_text(&model, &state, FrameStats::default(), refresh, size);
     let stats = FrameStats {
-        frames: 1,
-        ..FrameStats::default()
+        frames: 2,
+        fps: 0.0,
+        last_render: t0.elapsed(),
     };
-    frame_text(&model, &AppState::default(), stats, refresh, size)
+    frame_text(&model, &state, stats, refresh, size)
 }
 
 /// Render times of a benchmark run.

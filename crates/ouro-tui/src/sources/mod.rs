@@ -15,6 +15,12 @@ use crate::data::Reading;
 /// Something that can be asked for the current figures.
 pub trait Source {
     fn read(&mut self) -> Reading;
+
+    /// Whether every part has reported at least once (or said why it cannot), so that a
+    /// single frame (`--once`) shows figures rather than "waiting".
+    fn settled(&self) -> bool {
+        true
+    }
 }
 
 /// This machine and one repository.
@@ -49,5 +55,9 @@ impl Source for LocalSources {
             agent: repo::agent_status(&self.repo),
             engine: None,
         }
+    }
+
+    fn settled(&self) -> bool {
+        self.gpu.settled()
     }
 }

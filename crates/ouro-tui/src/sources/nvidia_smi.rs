@@ -96,6 +96,12 @@ impl NvidiaSmi {
         }
     }
 
+    /// Whether a sample came or the child ended.
+    pub fn settled(&self) -> bool {
+        let shared = lock(&self.shared);
+        !shared.devices.is_empty() || shared.ended.is_some()
+    }
+
     /// The latest figures of every device seen, or why there are none.
     pub fn read(&self) -> GpuReading {
         let shared = lock(&self.shared);
