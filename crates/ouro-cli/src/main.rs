@@ -7,6 +7,7 @@ mod llm_synth;
 mod loop_cmd;
 mod pixel;
 mod tasks;
+mod tui;
 
 use clap::{Parser, Subcommand};
 
@@ -36,6 +37,8 @@ enum Command {
     /// Devices: list GPUs and the CPU with their figures, watch their load.
     #[command(subcommand)]
     Gpu(gpu::GpuCommand),
+    /// The live dashboard: GPUs, system, loop, agent and engine.
+    Tui(tui::TuiArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -47,6 +50,7 @@ fn main() -> std::process::ExitCode {
         Command::Tasks(args) => tasks::run(args).map(|()| std::process::ExitCode::SUCCESS),
         Command::Loop(args) => loop_cmd::run(args).map(|()| std::process::ExitCode::SUCCESS),
         Command::Gpu(cmd) => gpu::run(cmd).map(|()| std::process::ExitCode::SUCCESS),
+        Command::Tui(args) => tui::run(args).map(|()| std::process::ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,

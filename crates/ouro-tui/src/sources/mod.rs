@@ -1,0 +1,63 @@
+//! Where the dashboard's data comes from. [`Source`] is the seam: the event loop asks it for
+//! a [`Reading`] at every tick. [`LocalSources`] reads this machine (`/proc`, `nvidia-smi`)
+//! and the repository's `.ouro/` folder; the lead swaps its parts for ouro-compute's
+//! sampler and the loop and agent adapters as those crates land.
+
+pub mod nvidia_smi;
+pub mod proc;
+pub mod repo;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::data::Reading;
+
+/// Something that can be asked for the current figures.
+pub trait Source {
+    fn read(&mut self) -> Reading;
+
+    /// Whether every part has reported at least once (or said why it cannot), so that a
+    /// single frame (`--once`) shows figures rather than "waiting".
+    fn settled(&self) -> bool {
+        true
+    }
+}
+
+/// This machine and one repository.
+#[derive(Debug)]
+pub struct LocalSources {
+    repo: PathBuf,
+    system: proc::ProcReader,
+    gpu: nvidia_smi::NvidiaSmi,
+}
+
+impl LocalSources {
+    /// Starts the readers; GPU samples are taken every `interval` (at least 100 ms).
+    pub fn start(repo: &Path, interval: Duration) -> LocalSources {
+        let repo = std::fs::canonicalize(repo).unwrap_or_else(|_| repo.to_path_buf());
+        let mut system = proc::ProcReader::new();
+        // Primes the CPU counters so that the first reading has utilization.
+        let _ = system.read();
+        LocalSources {
+            repo,
+            system,
+            gpu: nvidia_smi::NvidiaSmi::start(interval),
+        }
+    }
+}
+
+impl Source for LocalSources {
+    fn read(&mut self) -> Reading {
+        Reading {
+            gpu: self.gpu.read(),
+            system: self.system.read(),
+            loop_status: repo::loop_status(&self.repo),
+            agent: repo::agent_status(&self.repo),
+            engine: None,
+        }
+    }
+
+    fn settled(&self) -> bool {
+        self.gpu.settled()
+    }
+}

@@ -1,0 +1,285 @@
+//! Snapshot tests of every panel and of the whole screen, drawn on ratatui's TestBackend from
+//! the recorded inputs in `tests/fixtures/` (real `/proc` files of the build machine; an
+//! `nvidia-smi` CSV stream; loop, agent and engine samples as JSON), at 80x24 and 200x60.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use insta::assert_snapshot;
+use ouro_tui::app::{AppState, Key, Panel, update};
+use ouro_tui::data::{
+    AgentFeed, AgentStatus, EngineSample, GpuReading, GpuSample, LoopSnapshot, LoopStatus, Reading,
+};
+use ouro_tui::model::Model;
+use ouro_tui::panels::status::FrameStats;
+use ouro_tui::panels::{agent, engine, gpu, loop_panel, system};
+use ouro_tui::snapshot::{Size, frame_text};
+use ouro_tui::sources::{nvidia_smi, proc};
+use ouro_tui::theme::Theme;
+use ouro_tui::ui::buffer_text;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+
+const SMALL: Size = Size { cols: 80, rows: 24 };
+const LARGE: Size = Size {
+    cols: 200,
+    rows: 60,
+};
+
+fn fixture(name: &str) -> String {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The `nvidia-smi` stream, one reading per sampling interval (a new interval starts when a
+/// device index repeats).
+fn gpu_readings() -> Vec<Vec<GpuSample>> {
+    let mut out: Vec<Vec<GpuSample>> = Vec::new();
+    for line in fixture("nvidia-smi.csv").lines() {
+        let s = nvidia_smi::parse_line(line).expect("a query line");
+        match out.last_mut() {
+            Some(last) if !last.iter().any(|d| d.index == s.index) => last.push(s),
+            _ => out.push(vec![s]),
+        }
+    }
+    out
+}
+
+/// One system sample per pair of consecutive `/proc/stat` recordings.
+fn system_samples() -> Vec<ouro_tui::data::SystemSample> {
+    let meminfo = fixture("proc/meminfo");
+    let loadavg = fixture("proc/loadavg");
+    let stats: Vec<_> = (0..8)
+        .map(|i| proc::parse_stat(&fixture(&format!("proc/stat-{i}"))).expect("a stat file"))
+        .collect();
+    stats
+        .windows(2)
+        .map(|w| proc::sample_from(&w[0], &w[1], &meminfo, &loadavg).expect("a sample"))
+        .collect()
+}
+
+fn loop_snapshot() -> LoopSnapshot {
+    serde_json::from_str(&fixture("loop.json")).expect("loop.json")
+}
+
+fn agent_feed() -> AgentFeed {
+    serde_json::from_str(&fixture("agent.json")).expect("agent.json")
+}
+
+fn engine_samples() -> Vec<EngineSample> {
+    serde_json::from_str(&fixture("engine.json")).expect("engine.json")
+}
+
+/// Every recorded input replayed into a model, as the event loop would.
+fn busy_model() -> Model {
+    let gpus = gpu_readings();
+    let systems = system_samples();
+    let engines = engine_samples();
+    let reading = |i: usize| Reading {
+        gpu: GpuReading::Devices(gpus[i.min(gpus.len() - 1)].clone()),
+        system: systems.get(i).cloned(),
+        loop_status: LoopStatus::Running(loop_snapshot()),
+        agent: AgentStatus::Session(agent_feed()),
+        engine: engines.get(i.min(engines.len() - 1)).cloned(),
+    };
+    let mut model = Model::new(reading(0));
+    for i in 1..systems.len() {
+        model.ingest(reading(i));
+    }
+    model
+}
+
+/// A machine without GPU, loop, agent or engine.
+fn idle_model() -> Model {
+    Model::new(Reading {
+        gpu: GpuReading::NoGpu {
+            reason: "no NVIDIA driver tools (nvidia-smi is not on PATH)".into(),
+        },
+        system: system_samples().pop(),
+        loop_status: LoopStatus::Absent {
+            reason: "no loop running in /home/dev/project".into(),
+        },
+        agent: AgentStatus::Absent {
+            reason: "no agent session in /home/dev/project".into(),
+        },
+        engine: None,
+    })
+}
+
+/// Draws one panel on a TestBackend of `cols` x `rows`.
+fn panel(cols: u16, rows: u16, draw: impl Fn(Rect, &mut Buffer)) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(cols, rows)).expect("test backend");
+    terminal
+        .draw(|f| draw(f.area(), f.buffer_mut()))
+        .expect("draw");
+    buffer_text(terminal.backend().buffer())
+}
+
+/// The sizes each panel gets on an 80x24 and a 200x60 screen.
+const PANEL_SIZES: [(&str, u16, u16); 2] = [("small", 40, 10), ("large", 100, 28)];
+
+fn stats() -> FrameStats {
+    FrameStats {
+        frames: 42,
+        fps: 10.0,
+        last_render: Duration::from_micros(420),
+    }
+}
+
+fn screen(model: &Model, state: &AppState, size: Size) -> String {
+    frame_text(model, state, stats(), Duration::from_millis(100), size)
+}
+
+#[test]
+fn gpu_panel() {
+    let (busy, idle) = (busy_model(), idle_model());
+    let theme = Theme::at(0);
+    for (name, w, h) in PANEL_SIZES {
+        assert_snapshot!(
+            format!("gpu_{name}"),
+            panel(w, h, |a, b| gpu::render(&busy, theme, true, a, b))
+        );
+        assert_snapshot!(
+            format!("gpu_none_{name}"),
+            panel(w, h, |a, b| gpu::render(&idle, theme, false, a, b))
+        );
+    }
+}
+
+#[test]
+fn system_panel() {
+    let busy = busy_model();
+    for (name, w, h) in PANEL_SIZES {
+        assert_snapshot!(
+            format!("system_{name}"),
+            panel(w, h, |a, b| system::render(
+                &busy,
+                Theme::at(0),
+                false,
+                a,
+                b
+            ))
+        );
+    }
+}
+
+#[test]
+fn loop_panel() {
+    let (busy, idle) = (busy_model(), idle_model());
+    let state = AppState {
+        focus: Panel::Loop,
+        selected_task: 2,
+        ..AppState::default()
+    };
+    let (details, _) = update(&state, Key::Enter, &busy.tasks());
+    for (name, w, h) in PANEL_SIZES {
+        let draw = |model: &Model, state: &AppState| {
+            panel(w, h, |a, b| {
+                loop_panel::render(model, state, Theme::at(0), true, a, b)
+            })
+        };
+        assert_snapshot!(format!("loop_{name}"), draw(&busy, &state));
+        assert_snapshot!(format!("loop_details_{name}"), draw(&busy, &details));
+        assert_snapshot!(format!("loop_none_{name}"), draw(&idle, &state));
+    }
+}
+
+#[test]
+fn agent_panel() {
+    let (busy, idle) = (busy_model(), idle_model());
+    for (name, w, h) in PANEL_SIZES {
+        assert_snapshot!(
+            format!("agent_{name}"),
+            panel(w, h, |a, b| agent::render(&busy, Theme::at(0), false, a, b))
+        );
+        assert_snapshot!(
+            format!("agent_none_{name}"),
+            panel(w, h, |a, b| agent::render(&idle, Theme::at(0), false, a, b))
+        );
+    }
+}
+
+#[test]
+fn engine_panel() {
+    let (busy, idle) = (busy_model(), idle_model());
+    for (name, w) in [("small", 80), ("large", 200)] {
+        assert_snapshot!(
+            format!("engine_{name}"),
+            panel(w, 3, |a, b| engine::render(
+                &busy,
+                Theme::at(0),
+                false,
+                a,
+                b
+            ))
+        );
+        assert_snapshot!(
+            format!("engine_none_{name}"),
+            panel(w, 3, |a, b| engine::render(
+                &idle,
+                Theme::at(0),
+                false,
+                a,
+                b
+            ))
+        );
+    }
+}
+
+#[test]
+fn whole_screen() {
+    let (busy, idle) = (busy_model(), idle_model());
+    let state = AppState::default();
+    for (name, size) in [("small", SMALL), ("large", LARGE)] {
+        assert_snapshot!(format!("screen_busy_{name}"), screen(&busy, &state, size));
+        assert_snapshot!(format!("screen_idle_{name}"), screen(&idle, &state, size));
+    }
+}
+
+#[test]
+fn status_bar_shows_pause_theme_and_help() {
+    let idle = idle_model();
+    let mut state = AppState::default();
+    for key in [Key::Char('p'), Key::Char('t'), Key::Char('h')] {
+        state = update(&state, key, &[]).0;
+    }
+    let text = screen(&idle, &state, SMALL);
+    let status = text.lines().last().unwrap_or_default();
+    assert!(status.contains("PAUSED"), "{status}");
+    assert!(
+        status.contains(&format!("theme {}", Theme::at(1).name)),
+        "{status}"
+    );
+    assert!(
+        status.contains("frame 42") && status.contains("10.0 fps"),
+        "{status}"
+    );
+    assert_snapshot!("screen_help_small", text);
+}
+
+#[test]
+fn themes_change_the_colours() {
+    let idle = idle_model();
+    let colours = |theme: usize| {
+        let state = AppState {
+            theme,
+            ..AppState::default()
+        };
+        let view = ouro_tui::ui::View {
+            model: &idle,
+            state: &state,
+            stats: stats(),
+            refresh: Duration::from_millis(100),
+        };
+        let mut terminal = Terminal::new(TestBackend::new(80, 24)).expect("test backend");
+        terminal
+            .draw(|f| ouro_tui::ui::render(&view, f.area(), f.buffer_mut()))
+            .expect("draw");
+        terminal.backend().buffer().clone()
+    };
+    assert_ne!(colours(0), colours(1));
+}
