@@ -259,7 +259,7 @@ fn info(path: PathBuf, json: bool) -> Result<()> {
 }
 
 /// A flag set by Ctrl-C, so that a running generation stops cleanly.
-fn cancel_on_ctrl_c() -> Result<Arc<AtomicBool>> {
+pub(crate) fn cancel_on_ctrl_c() -> Result<Arc<AtomicBool>> {
     let flag = Arc::new(AtomicBool::new(false));
     let f = flag.clone();
     ctrlc::set_handler(move || f.store(true, Ordering::Relaxed))

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use ouro_pixel::artifacts::DEFAULT_DIR;
-use ouro_pixel::commands::{self, Preview, Renderer, ViewTarget};
+use ouro_pixel::commands::{self, GenRequest, Preview, Renderer, ViewTarget};
 
 /// Validate, render and preview pixel programs.
 #[derive(Args)]
@@ -45,6 +45,33 @@ enum PixelCommand {
         #[arg(long, default_value_t = 80)]
         cols: u32,
     },
+    /// Have the model write programs for a request, decoded under the program grammar so
+    /// that they always validate.
+    Gen {
+        /// What to draw.
+        prompt: String,
+        /// Where to write the program (numbered -1, -2, ... with --count); default: print it.
+        #[arg(short, long)]
+        out: Option<PathBuf>,
+        /// Also render each program to a PNG beside it.
+        #[arg(long, requires = "out")]
+        png: bool,
+        /// The GGUF model (default: the default model under models/).
+        #[arg(short, long)]
+        model: Option<PathBuf>,
+        /// Worker threads (default: all cores).
+        #[arg(short, long, default_value_t = 0)]
+        threads: usize,
+        /// Sampling seed of the first program (program i uses seed + i).
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// How many programs to write.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+        count: u64,
+        /// One JSON object per program (file, seed, tokens, seconds, program).
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Exactly one of what `view` shows.
@@ -65,6 +92,29 @@ struct ViewWhat {
 /// Runs `ouro pixel ...`.
 pub fn run(args: PixelArgs) -> anyhow::Result<()> {
     let out = match args.command {
+        PixelCommand::Gen {
+            prompt,
+            out,
+            png,
+            model,
+            threads,
+            seed,
+            count,
+            json,
+        } => {
+            let cancel = crate::llm::cancel_on_ctrl_c()?;
+            let request = GenRequest {
+                prompt: &prompt,
+                out: out.as_deref(),
+                png,
+                model: model.as_deref(),
+                threads,
+                seed,
+                count: usize::try_from(count)?,
+                json,
+            };
+            commands::generate(&request, &cancel)?
+        }
         PixelCommand::Validate { file } => commands::validate(&file)?,
         PixelCommand::Render { file, png, gpu } => {
             commands::render(&file, &png, if gpu { Renderer::Gpu } else { Renderer::Cpu })?

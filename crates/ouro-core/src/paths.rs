@@ -18,6 +18,27 @@ pub fn default_model(root: &Path) -> PathBuf {
     models_dir(root).join(DEFAULT_MODEL_FILE)
 }
 
+/// For tests that need the default model: its path under `root` if it exists; `None` with
+/// a printed reason when it has not been fetched (`scripts/fetch-models.sh`), unless
+/// `OURO_REQUIRE_MODELS` is set (as in CI), in which case a missing model is a failure.
+pub fn default_model_for_tests(root: &Path) -> Option<PathBuf> {
+    let path = default_model(root);
+    if path.exists() {
+        Some(path)
+    } else if std::env::var_os("OURO_REQUIRE_MODELS").is_some() {
+        panic!(
+            "OURO_REQUIRE_MODELS is set but {} is missing",
+            path.display()
+        );
+    } else {
+        eprintln!(
+            "skipped: {} is missing (run scripts/fetch-models.sh)",
+            path.display()
+        );
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

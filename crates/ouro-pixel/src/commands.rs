@@ -2,11 +2,13 @@
 //! arguments, calls these and prints the returned text.
 
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
 
 use crate::artifacts;
 use crate::cpu;
 use crate::error::PixelError;
+use crate::generate::{self, GenOptions, ProgramGenerator};
 use crate::gpu::GpuRenderer;
 use crate::image::Image;
 use crate::limits::MAX_FILE_BYTES;
@@ -145,4 +147,105 @@ pub fn view(target: ViewTarget, preview: Preview, max_cols: u32) -> Result<Strin
         Preview::Ascii => preview::ascii(&image, max_cols),
     };
     Ok(format!("{}  {}\n{body}", path.display(), summary(&program)))
+}
+
+/// What `ouro pixel gen` asks for.
+#[derive(Debug, Clone)]
+pub struct GenRequest<'a> {
+    /// What to draw.
+    pub prompt: &'a str,
+    /// Where to write the program (numbered `-1`, `-2`, ... when `count > 1`); `None` prints
+    /// the programs instead.
+    pub out: Option<&'a Path>,
+    /// Also render each written program to a PNG beside it (needs `out`).
+    pub png: bool,
+    /// The model (`None`: the default model under `models/`).
+    pub model: Option<&'a Path>,
+    /// Worker threads (0: all cores).
+    pub threads: usize,
+    /// The seed of the first program; program `i` uses `seed + i`.
+    pub seed: u64,
+    /// How many programs.
+    pub count: usize,
+    /// One JSON object per program instead of text.
+    pub json: bool,
+}
+
+/// `file.pixel.json` -> `file.png`.
+fn png_path(program: &Path) -> PathBuf {
+    let name = program
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let stem = match name.find('.') {
+        Some(dot) if dot > 0 => &name[..dot],
+        _ => name.as_str(),
+    };
+    program.with_file_name(format!("{stem}.png"))
+}
+
+/// `ouro pixel gen "PROMPT"`: generates `count` programs with the model under the pixel
+/// program grammar, validates them, writes them (and their PNGs) or returns them as text.
+pub fn generate(req: &GenRequest, cancel: &AtomicBool) -> Result<String, PixelError> {
+    let engine = generate::load_engine(req.model, req.threads)?;
+    let mut generator = ProgramGenerator::new(&engine, 2048)?;
+    let mut out = String::new();
+    for i in 0..req.count {
+        let opts = GenOptions {
+            seed: req.seed.wrapping_add(i as u64),
+            ..GenOptions::default()
+        };
+        let generated = generator.generate(req.prompt, &opts, cancel)?;
+        let file = req.out.map(|path| {
+            if req.count > 1 {
+                generate::numbered(path, i + 1)
+            } else {
+                path.to_path_buf()
+            }
+        });
+        if let Some(file) = &file {
+            std::fs::write(file, format!("{}\n", generated.text)).map_err(|source| {
+                PixelError::Io {
+                    path: file.clone(),
+                    source,
+                }
+            })?;
+        }
+        let png = match (&file, req.png) {
+            (Some(file), true) => {
+                let png = png_path(file);
+                cpu::render(&lower(&generated.program)).write_png(&png)?;
+                Some(png)
+            }
+            _ => None,
+        };
+        if req.json {
+            let program: serde_json::Value =
+                serde_json::from_str(&generated.text).unwrap_or(serde_json::Value::Null);
+            let record = serde_json::json!({
+                "prompt": req.prompt,
+                "seed": generated.seed,
+                "file": file,
+                "png": png,
+                "tokens": generated.tokens,
+                "seconds": generated.seconds,
+                "program": program,
+            });
+            out.push_str(&format!("{record}\n"));
+        } else if let Some(file) = &file {
+            out.push_str(&format!(
+                "{}: {} ({} tokens, {:.1}s, seed {}){}\n",
+                file.display(),
+                summary(&generated.program),
+                generated.tokens,
+                generated.seconds,
+                generated.seed,
+                png.map(|p| format!(", PNG {}", p.display()))
+                    .unwrap_or_default()
+            ));
+        } else {
+            out.push_str(&format!("{}\n", generated.text));
+        }
+    }
+    Ok(out)
 }

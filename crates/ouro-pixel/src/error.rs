@@ -47,6 +47,9 @@ pub enum PixelError {
     /// The GPU renderer could not run.
     #[error(transparent)]
     Gpu(#[from] crate::gpu::GpuError),
+    /// Generating a program with a model failed.
+    #[error(transparent)]
+    Gen(Box<crate::generate::GenError>),
     /// An artifacts folder holds no pixel programs.
     #[error("no *.pixel.json artifacts in {}", dir.display())]
     NoArtifacts {

@@ -4,7 +4,8 @@
 //!
 //! The pipeline: [`parse_program`] (JSON text to a validated [`Program`]), [`lower()`] (to
 //! primitive records shared by both renderers), then [`cpu::render`] or
-//! [`gpu::GpuRenderer::render`] to an [`Image`].
+//! [`gpu::GpuRenderer::render`] to an [`Image`]. [`generate`] has a language model write programs
+//! under a grammar, so that they always validate.
 
 pub mod artifacts;
 pub mod color;
@@ -13,6 +14,7 @@ pub mod coverage;
 pub mod cpu;
 pub mod error;
 pub mod font;
+pub mod generate;
 pub mod gpu;
 pub mod image;
 pub mod limits;

@@ -160,6 +160,9 @@ fn parse_palette(v: &Value) -> Result<Vec<(String, Rgba)>> {
         }
         out.push((name.clone(), rgba_array(c, &path)?));
     }
+    // Sorted whatever order the JSON map keeps its keys in (serde_json's `preserve_order`
+    // feature, which llguidance turns on, keeps the document's order).
+    out.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(out)
 }
 

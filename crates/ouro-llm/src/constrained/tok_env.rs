@@ -1,7 +1,8 @@
 //! The token environment llguidance works in, built from ouro's [`Tokenizer`]: every token's
 //! bytes in a token trie (special tokens behind llguidance's `0xFF` marker, so that no text
 //! can produce them), the end-of-generation tokens, and tokenizing bytes with ouro's own
-//! encoder.
+//! encoder. (So a normal token for the raw byte 0xFF, which no UTF-8 text contains, reads
+//! as a special token to llguidance; grammars of text never need it.)
 
 use std::sync::Arc;
 
@@ -104,5 +105,54 @@ impl TokenizerEnv for OuroTokEnv {
 
     fn tokenize_bytes_special(&self, s: &[u8]) -> Vec<TokenId> {
         self.tokenize(s, true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gguf::GgufFile;
+    use crate::synth::{SynthArch, SynthSpec, write_synth_model};
+
+    fn tokenizer() -> Tokenizer {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tiny.gguf");
+        let spec = SynthSpec::preset(SynthArch::Llama, "tiny").unwrap();
+        write_synth_model(&spec, &path, &mut |_, _| {}).unwrap();
+        Tokenizer::from_gguf(&GgufFile::open(&path).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn special_tokens_are_marked_and_padding_is_empty() {
+        let tok = tokenizer();
+        let n = tok.n_vocab();
+        let words = token_bytes(&tok, n + 3);
+        assert_eq!(words.len(), n + 3);
+        for eog in tok.eog_tokens() {
+            let w = &words[eog as usize];
+            assert_eq!(w[0], TokTrie::SPECIAL_TOKEN_MARKER, "{w:?}");
+            assert_eq!(&w[1..], tok.token_text(eog).unwrap().as_bytes());
+        }
+        let a = tok.encode("a", false, false)[0];
+        assert_eq!(words[a as usize], b"a");
+        assert!(words[n..].iter().all(Vec::is_empty));
+        let err = token_env(&tok, n - 1).err().unwrap();
+        assert!(err.to_string().contains("logits only"), "{err}");
+    }
+
+    #[test]
+    fn tokenizing_bytes_round_trips_even_when_not_utf8() {
+        let tok = tokenizer();
+        let env = token_env(&tok, tok.n_vocab()).unwrap();
+        // (Byte 0xFF, never in UTF-8, is llguidance's special-token marker: left out.)
+        let text = b"let x = \"caf\xc3\xa9\"; \xfe\xc3 end \xe2\x82";
+        let ids = env.tokenize_bytes(text);
+        assert_eq!(env.tok_trie().decode(&ids), text);
+        assert_eq!(env.tok_trie().eos_tokens(), tok.eog_tokens());
+        let valid = "fn main() {}";
+        assert_eq!(
+            env.tokenize_bytes(valid.as_bytes()),
+            tok.encode(valid, false, false)
+        );
     }
 }
