@@ -178,7 +178,7 @@ fn hundred_sampled_tool_calls_parse_and_validate() {
         ));
     }
     let cancel = AtomicBool::new(false);
-    let mut session = engine.session(2048);
+    let mut session = engine.session(2048).expect("session");
     let mut used = std::collections::BTreeMap::<String, usize>::new();
     let (mut tokens, started) = (0, Instant::now());
     for step in 0..100u64 {

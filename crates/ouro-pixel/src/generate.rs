@@ -254,7 +254,7 @@ impl<'e> ProgramGenerator<'e> {
             .named("pixel program grammar");
         Ok(ProgramGenerator {
             engine,
-            session: engine.session(n_ctx),
+            session: engine.session(n_ctx)?,
             grammar,
         })
     }
