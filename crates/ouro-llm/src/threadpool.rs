@@ -14,8 +14,12 @@ use std::thread::JoinHandle;
 /// The job type: called as `f(ith, nth)` on every thread.
 type Job<'a> = dyn Fn(usize, usize) + Sync + 'a;
 
-/// Spin iterations a worker waits for the next job before it parks.
-const SPIN_ITERS: u32 = 1 << 15;
+/// Spin iterations a worker waits for the next job before it parks (tens of microseconds:
+/// enough to bridge the gaps between the jobs of one forward pass). Longer spins cost dearly
+/// when the machine has more runnable threads than cores: a spinning thread burns the time
+/// slice that the thread it waits for needs (at 1 << 15 a 2-thread decode on a busy 2-core
+/// machine ran 15x slower than on one thread).
+const SPIN_ITERS: u32 = 1 << 11;
 
 struct Shared {
     /// Bumped once per job (and once at shutdown); workers compare with the last seen.
