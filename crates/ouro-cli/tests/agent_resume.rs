@@ -136,9 +136,10 @@ fn headless_exit_codes_report_the_outcome() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("invalid session id"));
 
-    let out = ouro(ws.path(), &server, &["-p", "x", "--provider", "local"])
-        .output()
-        .unwrap();
+    // The local provider with a model file that does not exist (`--model scripted`).
+    let args = ["-p", "x", "--provider", "local"];
+    let out = ouro(ws.path(), &server, &args).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not wired"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("cannot load the model"), "{stderr}");
 }

@@ -27,6 +27,16 @@ pub use kernels::SOURCE as KERNEL_SOURCE;
 /// Prompts longer than this go through cuBLAS (when it is available).
 pub const GEMM_MIN_TOKENS: usize = 8;
 
+/// [`GEMM_MIN_TOKENS`], or no cuBLAS prefill at all when `OURO_CUDA_GEMM=off` (a switch for
+/// checking the cuBLAS path against the mat-vec kernels on the same prompt).
+fn gemm_min_tokens() -> usize {
+    static MIN: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *MIN.get_or_init(|| match std::env::var("OURO_CUDA_GEMM").as_deref() {
+        Ok("off") => usize::MAX,
+        _ => GEMM_MIN_TOKENS,
+    })
+}
+
 /// Errors of the CUDA engine.
 #[derive(Debug, thiserror::Error)]
 pub enum CudaModelError {
@@ -337,7 +347,7 @@ impl CudaModel {
         let n = tokens.len();
         let pos = state.pos;
         let n_splits_needed = (pos + n).div_ceil(ATT_SPLIT).max(1);
-        let wants_gemm = self.blas.is_some() && n > GEMM_MIN_TOKENS;
+        let wants_gemm = self.blas.is_some() && n > gemm_min_tokens();
         let fits = state.scratch.as_ref().is_some_and(|s| {
             s.n >= n && s.n_splits >= n_splits_needed && (s.w16.is_some() || !wants_gemm)
         });
@@ -529,7 +539,7 @@ impl CudaModel {
         s: &Scratch,
     ) -> Result<(), CudaError> {
         let gemm = match (&self.blas, &s.act16, &s.w16) {
-            (Some(blas), Some(a16), Some(w16)) if n > GEMM_MIN_TOKENS => Some((blas, a16, w16)),
+            (Some(blas), Some(a16), Some(w16)) if n > gemm_min_tokens() => Some((blas, a16, w16)),
             _ => None,
         };
         if let Some((_, a16, _)) = gemm {
