@@ -265,7 +265,7 @@ impl CudaModel {
         let n_splits = n_ctx.div_ceil(ATT_SPLIT).max(1);
         let f = 4;
         let b = |bytes: usize| self.pool.buffer(bytes);
-        let gemm = self.blas.is_some() && n > GEMM_MIN_TOKENS;
+        let gemm = self.blas.is_some() && n > gemm_min_tokens();
         let largest_matrix = self
             .layers
             .iter()
