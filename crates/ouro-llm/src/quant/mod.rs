@@ -13,6 +13,7 @@ mod kquantize;
 mod kquants;
 mod legacy;
 mod matmul;
+mod packed;
 #[cfg(target_arch = "x86_64")]
 mod simd;
 
@@ -21,6 +22,7 @@ use thiserror::Error;
 
 pub use dot::SimdLevel;
 pub use matmul::{QMatrix, matmul, vec_dot_type};
+pub use packed::{PackedMatrix, matmul_packed};
 
 /// What can go wrong converting or multiplying quantized data.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
