@@ -4,12 +4,9 @@
 //! chat-templated prompts (scripts/reference/make-fixtures.py). This test feeds the same prompt
 //! tokens to ouro's engine; the tokenizer and template tests check the prompt side.
 //!
-//! Known gap: SmolLM2-135M amplifies one-ulp differences in llama.cpp's f16 attention
-//! accumulator into different greedy tokens after a few steps (llama.cpp's own flash-attention
-//! and non-flash-attention paths disagree the same way), and ouro's arithmetic is bit-identical
-//! to llama.cpp's only up to about four cached positions so far. The test therefore requires
-//! every case to agree on its first `MIN_AGREEING` tokens, prints how far each case agrees,
-//! and fails if fewer than `MIN_FULL_MATCHES` cases agree on all 64.
+//! SmolLM2-135M amplifies a one-ulp difference anywhere (llama.cpp's own flash-attention and
+//! non-flash-attention paths give logits 1.4 apart after two tokens), so this holds only because
+//! ouro's arithmetic is llama.cpp's bit for bit: every case must agree on all its tokens.
 
 mod common;
 
@@ -26,11 +23,6 @@ fn argmax(logits: &[f32]) -> u32 {
     }
     best as u32
 }
-
-/// Tokens every case must agree on.
-const MIN_AGREEING: usize = 6;
-/// Cases that must agree on all 64 tokens.
-const MIN_FULL_MATCHES: usize = 2;
 
 #[test]
 fn greedy_tokens_match_llamacpp() {
@@ -49,7 +41,6 @@ fn greedy_tokens_match_llamacpp() {
             .collect()
     };
     let mut failures = Vec::new();
-    let mut full = 0;
     let cases = fixture["cases"].as_array().unwrap();
     assert!(cases.len() >= 10);
     for (i, case) in cases.iter().enumerate() {
@@ -79,9 +70,7 @@ fn greedy_tokens_match_llamacpp() {
             "case {i}: {same} of {} tokens agree with llama.cpp",
             expected.len()
         );
-        if same == expected.len() {
-            full += 1;
-        } else if same < MIN_AGREEING {
+        if same < expected.len() {
             failures.push(format!(
                 "case {i}: first difference at token {same}: got {:?}, llama.cpp {:?}",
                 &got[same..],
@@ -90,8 +79,4 @@ fn greedy_tokens_match_llamacpp() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    assert!(
-        full >= MIN_FULL_MATCHES,
-        "only {full} cases agree on every token"
-    );
 }

@@ -294,7 +294,8 @@ fn attend_f16_acc(q: &[f32], kv: &KvView, scale: f32, tmp: &mut [f32], out: &mut
             vs = (s - max).exp();
         }
         mad_f16(acc, kv.value(j, hd), vs);
-        sum = sum * ms + vs;
+        // llama.cpp's x86 build contracts `S*ms + vs` into a fused multiply-add.
+        sum = sum.mul_add(ms, vs);
     }
     acc.convert_to_f32_slice(out);
     let inv = if sum == 0.0 { 0.0 } else { 1.0 / sum };
