@@ -348,10 +348,11 @@ impl Model {
         out: &mut [f32],
         pool: &ThreadPool,
     ) -> Result<(), ModelError> {
-        Ok(match w.packed(&self.file)? {
+        match w.packed(&self.file)? {
             Some(p) => quant::matmul_packed(p, x, n, out, pool)?,
             None => quant::matmul(&w.view(&self.file)?, x, n, out, pool)?,
-        })
+        }
+        Ok(())
     }
 
     /// The ggml type of most of the model's matrices (e.g. for `ouro llm info`).
