@@ -1,11 +1,35 @@
 // Reference outputs from llama.cpp for ouro's tests: tokenizes a prompt, prints the logits
 // after it (optional) and the greedy continuation of N tokens (ignoring end-of-generation),
 // as one JSON object. Built against llama.cpp's libllama by make-fixtures.py; never linked
-// into ouro.
+// into ouro. With --dump DIR it also writes every f32 tensor the graph computes, per decode
+// step, to DIR/STEP_NAME.bin (raw little-endian f32), to find where ouro's arithmetic first
+// differs from llama.cpp's.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "llama.h"
+#include "ggml-backend.h"
+
+static const char *dump_dir = NULL;
+static int dump_step = 0;
+
+// Graph callback: asks for every tensor, then writes the contiguous f32 ones.
+static bool dump_tensor(struct ggml_tensor *t, bool ask, void *user) {
+    (void) user;
+    if (ask) return true;
+    if (t->type != GGML_TYPE_F32 || !ggml_is_contiguous(t)) return true;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%d_%s.bin", dump_dir, dump_step, t->name);
+    FILE *f = fopen(path, "wb");
+    if (!f) { perror(path); exit(1); }
+    size_t n = ggml_nelements(t);
+    float *buf = malloc(n * sizeof(float));
+    ggml_backend_tensor_get(t, buf, 0, n * sizeof(float));
+    fwrite(buf, sizeof(float), n, f);
+    free(buf);
+    fclose(f);
+    return true;
+}
 
 static char *read_file(const char *path) {
     FILE *f = fopen(path, "rb");
@@ -24,7 +48,7 @@ static void quiet(enum ggml_log_level level, const char *text, void *user) { (vo
 
 int main(int argc, char **argv) {
     if (argc < 4) {
-        fprintf(stderr, "usage: %s MODEL PROMPT_FILE N_PREDICT [--logits] [--no-fa] [--seq]\n", argv[0]);
+        fprintf(stderr, "usage: %s MODEL PROMPT_FILE N_PREDICT [--logits] [--no-fa] [--seq] [--dump DIR]\n", argv[0]);
         return 2;
     }
     int want_logits = 0, no_fa = 0, seq = 0;
@@ -32,6 +56,7 @@ int main(int argc, char **argv) {
         if (!strcmp(argv[i], "--logits")) want_logits = 1;
         if (!strcmp(argv[i], "--no-fa")) no_fa = 1;
         if (!strcmp(argv[i], "--seq")) seq = 1;
+        if (!strcmp(argv[i], "--dump") && i + 1 < argc) dump_dir = argv[++i];
     }
     int n_predict = atoi(argv[3]);
     char *prompt = read_file(argv[2]);
@@ -53,6 +78,7 @@ int main(int argc, char **argv) {
     cp.n_threads = 2;
     cp.n_threads_batch = 2;
     if (no_fa) cp.flash_attn_type = LLAMA_FLASH_ATTN_TYPE_DISABLED;
+    if (dump_dir) cp.cb_eval = dump_tensor;
     struct llama_context *ctx = llama_init_from_model(model, cp);
     if (!ctx) { fprintf(stderr, "cannot create context\n"); return 1; }
     printf("{\"n_vocab\": %d, \"prompt_tokens\": [", n_vocab);
@@ -75,6 +101,7 @@ int main(int argc, char **argv) {
         printf("%s%d", step ? ", " : "", best);
         llama_token t = best;
         if (step + 1 < n_predict) {
+            dump_step++;
             if (llama_decode(ctx, llama_batch_get_one(&t, 1))) { fprintf(stderr, "decode failed\n"); return 1; }
             logits = llama_get_logits_ith(ctx, -1);
         }

@@ -12,13 +12,15 @@ use serde_json::Value;
 
 /// Largest allowed `max |ouro - llama.cpp| / max |llama.cpp|` over the logits.
 ///
-/// The target is 1e-3; most cases are bit-identical. Known gaps: llama.cpp's x86 CPU backend
-/// repacks Q4_K weights into an interleaved layout whose GEMM kernels round differently from
-/// ouro's row kernels, and the qwen2 Q8_0 case differs for a reason not yet found; they are
-/// held to 2e-2 so that they cannot get worse unnoticed while the differences are tracked down.
-fn max_relative_error(arch: &str, ty: GgmlType) -> f32 {
-    match (arch, ty) {
-        (_, GgmlType::Q4K) | ("qwen2", GgmlType::Q8_0) => 2e-2,
+/// The target is 1e-3; most cases are bit-identical. Known gaps, held to 2e-2 so that they
+/// cannot get worse unnoticed: llama.cpp's x86 CPU backend repacks Q4_K weights into an
+/// interleaved layout whose GEMM kernels round differently from ouro's row kernels (ouro
+/// repacks only Q4_0 so far), and its multi-token Q6_K products differ from ouro's in the last
+/// bit for a reason not found yet (`scripts/reference/llama_ref.c --dump` shows the first
+/// difference in the prompt's V projection, with identical inputs).
+fn max_relative_error(ty: GgmlType) -> f32 {
+    match ty {
+        GgmlType::Q4K | GgmlType::Q6K => 2e-2,
         _ => 1e-3,
     }
 }
@@ -68,7 +70,7 @@ fn synth_logits_match_llamacpp() {
             .zip(&expected)
             .fold(0f32, |m, (a, b)| m.max((a - b).abs()));
         let rel = max_diff / max_ref;
-        let limit = max_relative_error(case["arch"].as_str().unwrap(), spec.ty);
+        let limit = max_relative_error(spec.ty);
         report.push(format!(
             "{name}: relative error {rel:.2e} (limit {limit:.0e})"
         ));

@@ -10,7 +10,7 @@ use half::slice::HalfFloatSliceExt;
 use super::config::{MAX_HEAD_DIM, ModelConfig};
 use super::f16_ops::{dot_f16, mad_f16, scale_f16};
 use super::kv_cache::KvCache;
-use super::ops::dot;
+use super::ops::ggml_expf;
 use crate::threadpool::ThreadPool;
 
 /// Per-thread scratch space, reused across calls.
@@ -19,13 +19,17 @@ pub struct AttentionScratch {
     per_thread: Vec<Mutex<ThreadScratch>>,
 }
 
-/// One thread's buffers: converted K/V tiles, scores, a converted row.
+/// One thread's buffers: converted K/V tiles, scores, query rows, a converted row.
 #[derive(Debug, Default)]
 struct ThreadScratch {
-    /// `KV_TILE` K or V rows converted to f32.
+    /// `KV_TILE` K rows converted to f32 and transposed: `[dim][key]`.
+    keys_t: Vec<f32>,
+    /// `KV_TILE` V rows converted to f32.
     tile: Vec<f32>,
-    /// Scores of each query row of a tile over the keys it sees.
+    /// One query row's scores over a tile.
     scores: Vec<f32>,
+    /// The tiled path's query rows: (token, head, running max, running sum).
+    rows: Vec<(usize, usize, f32, f32)>,
     /// The per-row path's scratch row.
     row: Vec<f32>,
 }
@@ -38,6 +42,8 @@ impl AttentionScratch {
         for slot in &mut self.per_thread {
             let scratch = slot.get_mut().unwrap_or_else(|e| e.into_inner());
             scratch.tile.resize(KV_TILE * head_dim, 0.0);
+            scratch.keys_t.resize(KV_TILE * head_dim, 0.0);
+            scratch.scores.resize(KV_TILE, 0.0);
             scratch.row.resize(head_dim, 0.0);
         }
     }
@@ -148,8 +154,9 @@ pub fn attention(
 const TILED_MIN_TOKENS: usize = 64;
 /// Queries per work item of the tiled path.
 const Q_TILE: usize = 32;
-/// K or V rows converted to f32 at a time (16 KiB at head size 128: stays in L1).
-const KV_TILE: usize = 32;
+/// Keys per tile of the tiled path (llama.cpp's `GGML_FA_TILE_KV`; the tiles' alignment and
+/// size shape its rounding, so this must match).
+const KV_TILE: usize = 64;
 
 /// The attention problem's dimensions.
 struct Shape {
@@ -165,9 +172,10 @@ struct Shape {
 
 crate::cpu::multiversion! {
     /// llama.cpp's tiled f32 attention for queries `tokens` of the query heads of KV head
-    /// `kvh`: scores for all keys, a two-pass softmax, then the weighted sum of V. Each
-    /// query row's arithmetic (f32 dot products, `exp`, sums in key order) is exactly that
-    /// of a row computed on its own; tiling only shares the f16 → f32 conversion of K and V.
+    /// `kvh`, with its arithmetic: for each tile of [`KV_TILE`] keys (aligned to the cache's
+    /// start) that a query sees, scores as sequential fused dot products in f32, an online
+    /// softmax update (ggml's vectorized `expf`, sums of eight in its order, added in f64),
+    /// then the weighted V rows added with fused multiply-adds.
     fn attend_tile(
         sh: &Shape,
         kv: (&[f16], &[f16]),
@@ -191,63 +199,89 @@ fn attend_tile_generic(
 ) {
     let (hd, group) = (sh.hd, sh.group);
     let n_keys = sh.pos + tokens.end;
-    // Query rows of this item, token-major: (token, head in group).
-    let rows: Vec<(usize, usize)> = tokens
-        .clone()
-        .flat_map(|t| (0..group).map(move |g| (t, kvh * group + g)))
-        .collect();
     let seen = |t: usize| sh.pos + t + 1;
-    scratch.scores.resize(rows.len() * n_keys, 0.0);
-    let (tile, scores) = (&mut scratch.tile, &mut scratch.scores);
-    let key_rows = |src: &[f16], j0: usize, j1: usize, tile: &mut [f32]| {
-        for (j, dst) in (j0..j1).zip(tile.chunks_exact_mut(hd)) {
-            let start = j * sh.kv_dim + kvh * hd;
-            src[start..start + hd].convert_to_f32_slice(dst);
-        }
-    };
+    let ThreadScratch {
+        keys_t,
+        tile,
+        scores,
+        rows,
+        ..
+    } = scratch;
+    // Query rows of this item, token-major: (token, head in group), with their running
+    // maximum and sum.
+    rows.clear();
+    rows.extend(
+        tokens
+            .clone()
+            .flat_map(|t| (0..group).map(move |g| (t, kvh * group + g, f32::NEG_INFINITY, 0.0))),
+    );
+    // SAFETY: the (token, head) chunks of this item belong to no other item.
+    for &(t, h, _, _) in rows.iter() {
+        unsafe { out.chunk(t * sh.n_head + h, hd) }.fill(0.0);
+    }
     for j0 in (0..n_keys).step_by(KV_TILE) {
         let j1 = (j0 + KV_TILE).min(n_keys);
-        key_rows(keys, j0, j1, tile);
-        for (r, &(t, h)) in rows.iter().enumerate() {
-            let q_row = &q[(t * sh.n_head + h) * hd..][..hd];
-            let row_scores = &mut scores[r * n_keys..][..n_keys];
-            for j in j0..j1.min(seen(t)) {
-                row_scores[j] = dot(q_row, &tile[(j - j0) * hd..][..hd]) * sh.scale;
+        // K transposed ([dim][key]) so that the scores of a tile's keys form vectors.
+        keys_t.fill(0.0);
+        for j in j0..j1 {
+            let start = j * sh.kv_dim + kvh * hd;
+            for (d, k) in keys[start..start + hd].iter().enumerate() {
+                keys_t[d * KV_TILE + j - j0] = k.to_f32();
             }
         }
-    }
-    let mut inv_sums = Vec::with_capacity(rows.len());
-    for (r, &(t, _)) in rows.iter().enumerate() {
-        let row_scores = &mut scores[r * n_keys..][..seen(t)];
-        let max = row_scores.iter().fold(f32::NEG_INFINITY, |m, &s| m.max(s));
-        let mut sum = 0.0f32;
-        for s in row_scores.iter_mut() {
-            *s = (*s - max).exp();
-            sum += *s;
+        for (j, dst) in (j0..j1).zip(tile.chunks_exact_mut(hd)) {
+            let start = j * sh.kv_dim + kvh * hd;
+            values[start..start + hd].convert_to_f32_slice(dst);
         }
-        inv_sums.push(1.0 / sum);
-    }
-    // SAFETY: the (token, head) chunks of this item belong to no other item.
-    let mut outs: Vec<&mut [f32]> = rows
-        .iter()
-        .map(|&(t, h)| unsafe { out.chunk(t * sh.n_head + h, hd) })
-        .collect();
-    outs.iter_mut().for_each(|o| o.fill(0.0));
-    for j0 in (0..n_keys).step_by(KV_TILE) {
-        let j1 = (j0 + KV_TILE).min(n_keys);
-        key_rows(values, j0, j1, tile);
-        for (r, (&(t, _), o)) in rows.iter().zip(outs.iter_mut()).enumerate() {
-            let row_scores = &scores[r * n_keys..][..n_keys];
-            for j in j0..j1.min(seen(t)) {
-                let p = row_scores[j];
-                for (a, &b) in o.iter_mut().zip(&tile[(j - j0) * hd..][..hd]) {
-                    *a += p * b;
+        for (t, h, max, sum) in rows.iter_mut() {
+            let visible = j1.min(seen(*t));
+            if visible <= j0 {
+                continue;
+            }
+            let q_row = &q[(*t * sh.n_head + *h) * hd..][..hd];
+            let s = &mut scores[..KV_TILE];
+            s.fill(0.0);
+            for (d, &qd) in q_row.iter().enumerate() {
+                let kd = &keys_t[d * KV_TILE..(d + 1) * KV_TILE];
+                for (sj, &k) in s.iter_mut().zip(kd) {
+                    *sj = k.mul_add(qd, *sj);
+                }
+            }
+            let n_vis = visible - j0;
+            s.iter_mut().for_each(|v| *v *= sh.scale);
+            s[n_vis..].fill(f32::NEG_INFINITY);
+            let tile_max = s
+                .iter()
+                .fold(f32::NEG_INFINITY, |m, &v| if m > v { m } else { v });
+            // SAFETY: as above; one live reference per chunk at a time.
+            let o = unsafe { out.chunk(*t * sh.n_head + *h, hd) };
+            let new_max = max.max(tile_max);
+            if new_max > *max {
+                let ms = (*max - new_max).exp();
+                o.iter_mut().for_each(|v| *v *= ms);
+                *sum *= ms;
+            }
+            *max = new_max;
+            let mut tile_sum = 0.0f64;
+            for g in s.chunks_exact_mut(8) {
+                g.iter_mut().for_each(|v| *v = ggml_expf(*v - new_max));
+                let lanes = [g[0] + g[4], g[1] + g[5], g[2] + g[6], g[3] + g[7]];
+                tile_sum += f64::from((lanes[0] + lanes[2]) + (lanes[1] + lanes[3]));
+            }
+            *sum = (f64::from(*sum) + tile_sum) as f32;
+            for (p, v) in s[..n_vis].iter().zip(tile.chunks_exact(hd)) {
+                for (a, &b) in o.iter_mut().zip(v) {
+                    *a = b.mul_add(*p, *a);
                 }
             }
         }
     }
-    for (o, inv) in outs.iter_mut().zip(inv_sums) {
-        o.iter_mut().for_each(|v| *v *= inv);
+    for &(t, h, _, sum) in rows.iter() {
+        let inv = if sum == 0.0 { 0.0 } else { 1.0 / sum };
+        // SAFETY: as above.
+        unsafe { out.chunk(t * sh.n_head + h, hd) }
+            .iter_mut()
+            .for_each(|v| *v *= inv);
     }
 }
 
