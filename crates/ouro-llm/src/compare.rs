@@ -3,6 +3,14 @@
 //! tokens fed to both (so the two see the same context even after a disagreement).
 //! When the argmax agrees at every step, greedy decoding on either device gives the same
 //! tokens.
+//!
+//! It also measures the model's noise floor on the CPU alone: the prompt's logits computed
+//! as one batch and token by token are both exactly llama.cpp's arithmetic (its tiled f32
+//! attention for batches of 64 and more, its f16-accumulator attention for single tokens),
+//! yet they differ, on random-weight models by as much as 1e-2 after one layer, because the
+//! 8-bit quantization of activations turns last-bit differences into whole quantization
+//! steps. A GPU, which accumulates in f32 throughout, cannot be expected to agree with the
+//! CPU more closely than the CPU agrees with itself.
 
 use serde::Serialize;
 
@@ -31,6 +39,12 @@ pub struct CompareReport {
     pub max_rel_error_decode: f32,
     /// The bound the issue sets: 1e-3 for F16/F32 weights, 1e-2 for quantized ones.
     pub tolerance: f32,
+    /// Largest `‖seq − batch‖₂ / ‖batch‖₂` over the prompt's positions between the CPU's
+    /// token-by-token and batched logits: the model's noise floor (0 for prompts under 64
+    /// tokens, where both take the same path).
+    pub cpu_floor_prompt: f32,
+    /// Prompt positions where those two CPU computations pick different argmaxes.
+    pub cpu_floor_argmax_flips: usize,
     /// Steps where the GPU's argmax equals the CPU's.
     pub greedy_agreement: usize,
     /// First step where they differ, if any.
@@ -39,7 +53,10 @@ pub struct CompareReport {
     pub cpu_tokens: Vec<u32>,
     /// The GPU's argmax at each step.
     pub gpu_tokens: Vec<u32>,
+    /// Whether the errors are within the tolerance and every argmax agrees.
     pub passed: bool,
+    /// Whether the errors are within the tolerance or within twice the CPU's noise floor.
+    pub within_cpu_floor: bool,
 }
 
 /// `max|a − b| / max|b|` (0 for an all-zero `b` equal to `a`).
@@ -113,6 +130,7 @@ pub fn compare(
             .fold(0.0f32, f32::max)
     };
     let (rel_error_prompt, max_rel_error_prompt) = (worst(l2_rel_error), worst(rel_error));
+    let (cpu_floor_prompt, cpu_floor_argmax_flips) = cpu_floor(engine, prompt, &cpu_logits)?;
     let mut last_cpu = cpu_logits[cpu_logits.len() - n_vocab..].to_vec();
     let mut last_gpu = gpu_logits[gpu_logits.len() - n_vocab..].to_vec();
     let (mut cpu_tokens, mut gpu_tokens) = (Vec::new(), Vec::new());
@@ -146,6 +164,8 @@ pub fn compare(
     let passed = first_divergence.is_none()
         && rel_error_prompt <= tolerance
         && rel_error_decode <= tolerance;
+    let bound = tolerance.max(2.0 * cpu_floor_prompt);
+    let within_cpu_floor = rel_error_prompt <= bound && rel_error_decode <= bound;
     Ok(CompareReport {
         device: engine.placement.describe(),
         weight_type: ty.to_string(),
@@ -158,10 +178,28 @@ pub fn compare(
         tolerance,
         greedy_agreement,
         first_divergence,
+        cpu_floor_prompt,
+        cpu_floor_argmax_flips,
         cpu_tokens,
         gpu_tokens,
         passed,
+        within_cpu_floor,
     })
+}
+
+/// The CPU's token-by-token logits of `prompt` against its batched ones (`batch`): the
+/// largest relative error over positions, and the positions whose argmaxes differ.
+fn cpu_floor(engine: &Engine, prompt: &[u32], batch: &[f32]) -> Result<(f32, usize), EngineError> {
+    let model = &engine.model;
+    let n_vocab = model.config().n_vocab;
+    let mut seq = Sequence::Cpu(Box::new(model.new_state(prompt.len() + 1)));
+    let (mut worst, mut flips) = (0.0f32, 0);
+    for (&t, b) in prompt.iter().zip(batch.chunks_exact(n_vocab)) {
+        let l = Placement::Cpu.forward(model, &mut seq, &[t], Logits::Last, &engine.pool)?;
+        worst = worst.max(l2_rel_error(l, b));
+        flips += usize::from(argmax(l) != argmax(b));
+    }
+    Ok((worst, flips))
 }
 
 #[cfg(test)]
