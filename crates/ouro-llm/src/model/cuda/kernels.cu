@@ -302,10 +302,20 @@ extern "C" __global__ void attn_combine(const float* part_o, const float2* part_
 
 // ---------------------------------------------------------------------------------------
 // Quantized weights. For each type: DOT_T(row, c, x, ds) is the dot product of 32-element
-// chunk c of a weight row with a q8 activation block (x: its 8 ints) (DOTP_T(row, c, j, x,
-// ds): quarter j of it, for the types whose mat-vec shares a block among four lanes), and
-// VAL_T(row, c, l) is element l of chunk c (for dequantization and embedding lookups).
+// chunk c of a weight row with a q8 activation block (x: its 8 ints), and VAL_T(row, c, l)
+// is element l of chunk c (for dequantization and embedding lookups).
 
+__device__ __forceinline__ float dot_q4_0(const u8* row, int c, const int* x, float2 ds) {
+    const u8* b = row + c * 18;
+    int sumi = 0;
+#pragma unroll
+    for (int j = 0; j < 4; j++) {
+        int v = ld2(b + 2 + 4 * j);
+        sumi = dp4a(v & 0x0F0F0F0F, x[j], sumi);
+        sumi = dp4a((v >> 4) & 0x0F0F0F0F, x[4 + j], sumi);
+    }
+    return ldh(b) * (ds.x * (float)sumi - 8.0f * ds.y);
+}
 __device__ __forceinline__ float val_q4_0(const u8* row, int c, int l) {
     const u8* b = row + c * 18;
     int q = b[2 + (l & 15)];
@@ -375,25 +385,16 @@ __device__ __forceinline__ float val_q5_1(const u8* row, int c, int l) {
     return (float)q * ldh(b) + ldh(b + 2);
 }
 
+__device__ __forceinline__ float dot_q8_0(const u8* row, int c, const int* x, float2 ds) {
+    const u8* b = row + c * 34;
+    int sumi = 0;
+#pragma unroll
+    for (int j = 0; j < 8; j++) sumi = dp4a(ld2(b + 2 + 4 * j), x[j], sumi);
+    return ldh(b) * ds.x * (float)sumi;
+}
 __device__ __forceinline__ float val_q8_0(const u8* row, int c, int l) {
     const u8* b = row + c * 34;
     return (float)(signed char)b[2 + l] * ldh(b);
-}
-
-// Quarter j (0..3) of the dot products above, for the coalesced mat-vec kernel (MMV_QP):
-// four lanes share a block, each reading its own consecutive 4 (q4_0) or 8 (q8_0) bytes.
-__device__ __forceinline__ float dotp_q4_0(const u8* row, int c, int j, const int* x, float2 ds) {
-    const u8* b = row + c * 18;
-    int v = ld2(b + 2 + 4 * j);
-    int sumi = dp4a(v & 0x0F0F0F0F, x[j], 0);
-    sumi = dp4a((v >> 4) & 0x0F0F0F0F, x[4 + j], sumi);
-    return ldh(b) * (ds.x * (float)sumi - (j == 0 ? 8.0f * ds.y : 0.0f));
-}
-__device__ __forceinline__ float dotp_q8_0(const u8* row, int c, int j, const int* x, float2 ds) {
-    const u8* b = row + c * 34;
-    int sumi = dp4a(ld2(b + 2 + 8 * j), x[2 * j], 0);
-    sumi = dp4a(ld2(b + 6 + 8 * j), x[2 * j + 1], sumi);
-    return ldh(b) * ds.x * (float)sumi;
 }
 
 // Scale and min of sub-block j of a q4_K super-block (ggml's get_scale_min_k4).
@@ -491,31 +492,6 @@ __device__ __forceinline__ float val_f32(const u8* row, int c, int l) {
         }                                                                                      \
     }
 
-// MMV_Q with four lanes per block (dotp_T gives a quarter each): a warp reads 8 consecutive
-// blocks at a time, so its loads are contiguous instead of one block per lane.
-#define MMV_QP(T)                                                                              \
-    extern "C" __global__ void mmv_##T(const u8* w, int rows, int nchunks, i64 row_bytes,      \
-                                       const int* xq, const float2* xds, float* out,           \
-                                       int out_stride, const float* bias, int accumulate) {    \
-        int lane = threadIdx.x & 31;                                                           \
-        int r = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);                           \
-        if (r >= rows) return;                                                                 \
-        int t = blockIdx.y;                                                                    \
-        const u8* row = w + (i64)r * row_bytes;                                                \
-        const int* x = xq + (i64)t * nchunks * 8;                                              \
-        const float2* ds = xds + (i64)t * nchunks;                                             \
-        int j = lane & 3;                                                                      \
-        float acc = 0.0f;                                                                      \
-        _Pragma("unroll 4") for (int c = lane >> 2; c < nchunks; c += 8)                       \
-            acc += dotp_##T(row, c, j, x + c * 8, ds[c]);                                      \
-        acc = warp_sum(acc);                                                                   \
-        if (lane == 0) {                                                                       \
-            float* o = out + (i64)t * out_stride + r;                                          \
-            if (bias) acc += bias[r];                                                          \
-            *o = accumulate ? *o + acc : acc;                                                  \
-        }                                                                                      \
-    }
-
 // The same for float weights with f32 activations `xf` (rows of nchunks * 32).
 #define MMV_F(T)                                                                               \
     extern "C" __global__ void mmv_##T(const u8* w, int rows, int nchunks, i64 row_bytes,      \
@@ -557,7 +533,7 @@ __device__ __forceinline__ float val_f32(const u8* row, int c, int l) {
         out[(i64)t * nchunks * 32 + c * 32 + l] = val_##T(row, c, l);                          \
     }
 
-MMV_QP(q4_0) MMV_Q(q4_1) MMV_Q(q5_0) MMV_Q(q5_1) MMV_QP(q8_0) MMV_Q(q4_k) MMV_Q(q6_k)
+MMV_Q(q4_0) MMV_Q(q4_1) MMV_Q(q5_0) MMV_Q(q5_1) MMV_Q(q8_0) MMV_Q(q4_k) MMV_Q(q6_k)
 MMV_F(f16) MMV_F(f32)
 DEQUANT(q4_0) DEQUANT(q4_1) DEQUANT(q5_0) DEQUANT(q5_1) DEQUANT(q8_0) DEQUANT(q4_k)
 DEQUANT(q6_k) DEQUANT(f16) DEQUANT(f32)
