@@ -15,7 +15,7 @@ const WEIGHT_TYPES: [GgmlType; 11] = GgmlType::WEIGHT_TYPES;
 const LEVELS: [SimdLevel; 3] = [SimdLevel::Scalar, SimdLevel::Avx2, SimdLevel::Avx512Vnni];
 
 /// Deterministic pseudo-random values with block-to-block changes of scale.
-fn values(n: usize, seed: u64) -> Vec<f32> {
+pub(super) fn values(n: usize, seed: u64) -> Vec<f32> {
     let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
     (0..n)
         .map(|i| {

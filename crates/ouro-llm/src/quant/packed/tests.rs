@@ -5,20 +5,9 @@ use super::{PackedMatrix, matmul_packed};
 use crate::GgmlType;
 use crate::quant::act::quantize_act;
 use crate::quant::blocks::f16_at;
+use crate::quant::tests::values;
 use crate::quant::{QMatrix, matmul, quantize};
 use crate::threadpool::ThreadPool;
-
-fn values(n: usize, seed: u64) -> Vec<f32> {
-    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..n)
-        .map(|i| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            ((s >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * (1.0 + (i / 32 % 3) as f32)
-        })
-        .collect()
-}
 
 /// llama.cpp's `ggml_gemv_q4_0_8x8_q8_0` per output, from the unpacked Q4_0 rows.
 fn llama_order(w: &[u8], rows: usize, cols: usize, x: &[f32]) -> Vec<f32> {
