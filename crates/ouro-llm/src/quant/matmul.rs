@@ -8,7 +8,7 @@
 //! all its tokens pass (a GEMM micro-kernel for prefill, a plain GEMV for one token).
 
 use super::act::quantize_act;
-use super::dot::{DotFn, MAX_NT, SimdLevel, kernel};
+use super::dot::{Dot2Fn, DotFn, MAX_NT, SimdLevel, kernel, kernel2};
 use super::{QuantError, check_len, row_bytes};
 use crate::GgmlType;
 use crate::threadpool::ThreadPool;
@@ -137,7 +137,15 @@ pub(crate) fn matmul_with(
         let mut act = cell.borrow_mut();
         act.resize(act_row * n_tokens, 0);
         quantize_rows(vdt, x, w.cols, &mut act, act_row, pool);
-        multiply(w, &act, act_row, n_tokens, out, pool, dot);
+        multiply(
+            w,
+            &act,
+            act_row,
+            n_tokens,
+            out,
+            pool,
+            (dot, kernel2(w.ty, level)),
+        );
     });
     Ok(())
 }
@@ -184,7 +192,8 @@ fn quantize_rows(
     });
 }
 
-/// Runs the dot kernel over all (row, token) pairs, tiled and threaded.
+/// Runs the dot kernels over all (row, token) pairs, tiled and threaded: the two-row kernel
+/// where the type has one, the one-row kernel for the rest.
 fn multiply(
     w: &QMatrix,
     act: &[u8],
@@ -192,7 +201,7 @@ fn multiply(
     n_tokens: usize,
     out: &mut [f32],
     pool: &ThreadPool,
-    dot: DotFn,
+    (dot, dot2): (DotFn, Option<Dot2Fn>),
 ) {
     let rows = w.rows;
     let nth = pool.n_threads();
@@ -209,7 +218,8 @@ fn multiply(
     let out_ptr = SharedMut(out.as_mut_ptr());
     let w_row = w.row_bytes();
     pool.run(&|_, _| {
-        let mut res = [0.0f32; MAX_NT];
+        let mut res = [[0.0f32; MAX_NT]; 2];
+        let row = |r: usize| &w.data[r * w_row..(r + 1) * w_row];
         loop {
             let tile = next.fetch_add(1, Ordering::Relaxed);
             if tile >= n_tiles {
@@ -218,21 +228,39 @@ fn multiply(
             let (tt, rt) = (tile / row_tiles, tile % row_tiles);
             let (t0, t1) = (tt * token_tile, ((tt + 1) * token_tile).min(n_tokens));
             let (r0, r1) = (rt * row_tile, ((rt + 1) * row_tile).min(rows));
-            for r in r0..r1 {
-                let wr = &w.data[r * w_row..(r + 1) * w_row];
+            let mut r = r0;
+            while r < r1 {
+                // Pairs only pay off when several tokens share each weight load (prefill);
+                // one token at a time (decode) measured slower with them.
+                let pair = dot2.filter(|_| r + 1 < r1 && t1 - t0 > 1);
                 let mut t = t0;
                 while t < t1 {
                     let nt = (t1 - t).min(MAX_NT);
                     let xs = &act[t * act_row..(t + nt) * act_row];
-                    // SAFETY: `dot` was chosen for an available level; `xs` holds `nt`
-                    // rows of `act_row` bytes, each a full activation row for `wr`.
-                    unsafe { dot(wr, xs, act_row, &mut res[..nt]) };
-                    for (k, &v) in res[..nt].iter().enumerate() {
-                        // SAFETY: (t + k, r) is inside `out` and owned by this tile only.
-                        unsafe { *out_ptr.get().add((t + k) * rows + r) = v };
+                    let [res0, res1] = &mut res;
+                    // SAFETY: the kernels were chosen for an available level; `xs` holds `nt`
+                    // rows of `act_row` bytes, each a full activation row for the weight rows.
+                    unsafe {
+                        match pair {
+                            Some(d2) => d2(
+                                [row(r), row(r + 1)],
+                                xs,
+                                act_row,
+                                [&mut res0[..nt], &mut res1[..nt]],
+                            ),
+                            None => dot(row(r), xs, act_row, &mut res0[..nt]),
+                        }
+                    }
+                    let n_rows = if pair.is_some() { 2 } else { 1 };
+                    for (i, rr) in res.iter().enumerate().take(n_rows) {
+                        for (k, &v) in rr[..nt].iter().enumerate() {
+                            // SAFETY: (t + k, r + i) is inside `out` and owned by this tile.
+                            unsafe { *out_ptr.get().add((t + k) * rows + r + i) = v };
+                        }
                     }
                     t += nt;
                 }
+                r += if pair.is_some() { 2 } else { 1 };
             }
         }
     });

@@ -4,7 +4,7 @@
 
 use super::act::quantize_act;
 use super::blocks::f16_at;
-use super::dot::{MAX_NT, SimdLevel, kernel};
+use super::dot::{MAX_NT, SimdLevel, kernel, kernel2};
 use super::matmul::matmul_with;
 use super::{QMatrix, QuantError, dequantize, matmul, quantize, vec_dot_type};
 use crate::GgmlType;
@@ -227,6 +227,37 @@ fn quantize_round_trips_within_the_format_step() {
             let blk = &x[i / bs * bs..(i / bs + 1) * bs];
             let amax = blk.iter().fold(0.0f32, |m, v| m.max(v.abs()));
             assert!((a - b).abs() <= rel * amax, "{ty} [{i}]: {a} -> {b}");
+        }
+    }
+}
+
+#[test]
+fn two_row_kernels_equal_the_one_row_kernels_bit_for_bit() {
+    let n = 256;
+    for ty in WEIGHT_TYPES {
+        for level in LEVELS.into_iter().filter(|l| l.is_available()) {
+            let (Some(dot2), Some(dot)) = (kernel2(ty, level), kernel(ty, level)) else {
+                continue;
+            };
+            let vdt = vec_dot_type(ty).unwrap();
+            let rows = [quantized(ty, &values(n, 1)), quantized(ty, &values(n, 2))];
+            let x = activations(vdt, &values(MAX_NT * n, 3));
+            let xs = x.len() / MAX_NT;
+            for nt in 1..=MAX_NT {
+                let (mut a, mut b) = (vec![0.0f32; nt], vec![0.0f32; nt]);
+                // SAFETY: the level is available; `x` holds `MAX_NT` activation rows.
+                unsafe { dot2([&rows[0], &rows[1]], &x, xs, [&mut a, &mut b]) };
+                for (r, got) in [&a, &b].into_iter().enumerate() {
+                    let mut want = vec![0.0f32; nt];
+                    // SAFETY: as above.
+                    unsafe { dot(&rows[r], &x, xs, &mut want) };
+                    let same = got
+                        .iter()
+                        .zip(&want)
+                        .all(|(g, w)| g.to_bits() == w.to_bits());
+                    assert!(same, "{ty} {level:?} row {r} nt {nt}: {got:?} vs {want:?}");
+                }
+            }
         }
     }
 }

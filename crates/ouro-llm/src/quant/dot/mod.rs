@@ -19,6 +19,14 @@ pub(crate) const MAX_NT: usize = 4;
 /// full activation row.
 pub(crate) type DotFn = unsafe fn(w: &[u8], x: &[u8], x_stride: usize, out: &mut [f32]);
 
+/// A fused dot kernel for two weight rows at once (sharing each activation load):
+/// `out[r][t] = dot(w[r], x[t * x_stride..])`, with results identical to [`DotFn`]'s. Both
+/// `out` slices have the same length, 1..=[`MAX_NT`].
+///
+/// # Safety
+/// As [`DotFn`]; both rows have the same length.
+pub(crate) type Dot2Fn = unsafe fn(w: [&[u8]; 2], x: &[u8], x_stride: usize, out: [&mut [f32]; 2]);
+
 /// An implementation level of the dot kernels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SimdLevel {
@@ -63,6 +71,19 @@ impl SimdLevel {
                 .find(|l| l.is_available())
                 .unwrap_or(SimdLevel::Scalar)
         })
+    }
+}
+
+/// The two-row kernel for `ty` at `level`, where one exists (the same contract as [`kernel`]).
+pub(crate) fn kernel2(ty: GgmlType, level: SimdLevel) -> Option<Dot2Fn> {
+    match level {
+        SimdLevel::Scalar => None,
+        #[cfg(target_arch = "x86_64")]
+        SimdLevel::Avx2 => super::simd::avx2::kernel2(ty),
+        #[cfg(target_arch = "x86_64")]
+        SimdLevel::Avx512Vnni => super::simd::vnni::kernel2(ty),
+        #[cfg(not(target_arch = "x86_64"))]
+        _ => None,
     }
 }
 

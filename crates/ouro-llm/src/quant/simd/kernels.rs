@@ -37,7 +37,7 @@ macro_rules! by_nt {
 macro_rules! x86_kernels {
     ($feat:literal, $vnni:tt) => {
         use crate::GgmlType;
-        use crate::quant::dot::DotFn;
+        use crate::quant::dot::{Dot2Fn, DotFn};
         use core::arch::x86_64::*;
 
         /// The kernel for weight type `ty`, if this level has one.
@@ -236,6 +236,69 @@ macro_rules! x86_kernels {
             false
         );
         legacy_kernel!(q8_0_dot, q8_0_nt, 34, 34, 2, false, |wb| load(wb.add(2)), true);
+
+        /// The two-row kernel for `ty`, if this level has one (see `Dot2Fn`).
+        pub(crate) fn kernel2(ty: GgmlType) -> Option<Dot2Fn> {
+            match ty {
+                GgmlType::Q8_0 => Some(q8_0_rows2),
+                _ => None,
+            }
+        }
+
+        /// # Safety
+        /// See `Dot2Fn`; the CPU must have this module's target features.
+        unsafe fn q8_0_rows2(w: [&[u8]; 2], x: &[u8], xs: usize, out: [&mut [f32]; 2]) {
+            // SAFETY: forwarded contract.
+            unsafe {
+                match out[0].len() {
+                    1 => q8_0_rows2_nt::<1>(w, x, xs, out),
+                    2 => q8_0_rows2_nt::<2>(w, x, xs, out),
+                    3 => q8_0_rows2_nt::<3>(w, x, xs, out),
+                    _ => q8_0_rows2_nt::<4>(w, x, xs, out),
+                }
+            }
+        }
+
+        /// Two Q8_0 rows times `NT` tokens: each activation block is loaded once for both
+        /// rows; every (row, token) keeps the 8-lane accumulator of the one-row kernel, so the
+        /// results are the same bit for bit.
+        #[target_feature(enable = $feat)]
+        unsafe fn q8_0_rows2_nt<const NT: usize>(
+            w: [&[u8]; 2],
+            x: &[u8],
+            xs: usize,
+            out: [&mut [f32]; 2],
+        ) {
+            let nb = w[0].len() / 34;
+            debug_assert!(w[1].len() == w[0].len() && x.len() >= (NT - 1) * xs + nb * 34);
+            let (w0, w1, xp) = (w[0].as_ptr(), w[1].as_ptr(), x.as_ptr());
+            let mut acc = [[_mm256_setzero_ps(); NT]; 2];
+            // SAFETY: blocks are read inside the two rows and the `NT` rows of `x`.
+            unsafe {
+                for b in 0..nb {
+                    let (b0, b1) = (w0.add(b * 34), w1.add(b * 34));
+                    let (q0, q1) = (load(b0.add(2)), load(b1.add(2)));
+                    let (a0, a1) = (_mm256_sign_epi8(q0, q0), _mm256_sign_epi8(q1, q1));
+                    let (d0, d1) = (f16x2(b0), f16x2(b1));
+                    for t in 0..NT {
+                        let xb = xp.add(t * xs + b * 34);
+                        let y = load(xb.add(2));
+                        let dy = f16x2(xb);
+                        let p0 = _mm256_cvtepi32_ps(dot_us8(a0, _mm256_sign_epi8(y, q0)));
+                        let p1 = _mm256_cvtepi32_ps(dot_us8(a1, _mm256_sign_epi8(y, q1)));
+                        let s0 = _mm256_broadcastss_ps(_mm_mul_ps(d0, dy));
+                        let s1 = _mm256_broadcastss_ps(_mm_mul_ps(d1, dy));
+                        acc[0][t] = _mm256_fmadd_ps(s0, p0, acc[0][t]);
+                        acc[1][t] = _mm256_fmadd_ps(s1, p1, acc[1][t]);
+                    }
+                }
+            }
+            let [o0, o1] = out;
+            for t in 0..NT {
+                o0[t] = hsum(acc[0][t]);
+                o1[t] = hsum(acc[1][t]);
+            }
+        }
 
         /// Plain float rows: `$load(p)` reads 8 elements as f32, `$one(p)` one element.
         macro_rules! float_kernel {
