@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::audit::AuditRecord;
 use crate::permissions::{Action, Approval, ApprovalRequest, Approver, Verdict};
-use crate::tools::{Resource, ToolContext, ToolError, ToolOutput, ToolRegistry, schema};
+use crate::tools::{Resource, ToolContext, ToolError, ToolOutput, ToolRegistry, validate_args};
 use crate::workspace::PathError;
 
 /// Runs tool calls for one agent session under its policy.
@@ -58,10 +58,7 @@ impl ToolRunner {
             .registry
             .get(name)
             .ok_or_else(|| ToolError::UnknownTool(name.to_string()))?;
-        schema::validate(&tool.schema(), &args).map_err(|message| ToolError::InvalidArgs {
-            tool: tool.name(),
-            message,
-        })?;
+        validate_args(tool, &args)?;
         let accesses = match tool.accesses(&self.ctx, &args) {
             Ok(a) => a,
             Err(ToolError::Path(e)) => {

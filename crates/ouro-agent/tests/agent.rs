@@ -3,7 +3,7 @@
 //! journal rebuilds the conversation.
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use ouro_agent::agent::{Agent, AgentConfig, AgentEvent, Outcome, Summary};
 use ouro_agent::audit::AuditLog;
@@ -284,7 +284,7 @@ fn bad_calls_and_invalid_arguments_go_back_to_the_model() {
         tool_texts[2]
     );
     assert!(
-        tool_texts[3].contains("`path`: expected string, got integer"),
+        tool_texts[3].contains("arguments.path: expected string, got integer"),
         "{}",
         tool_texts[3]
     );
@@ -371,6 +371,38 @@ fn server_errors_are_retried_honouring_retry_after() {
         .collect();
     assert_eq!(retries.len(), 2);
     assert_eq!(retries[1], (2, 1000));
+}
+
+#[test]
+fn retry_after_given_as_an_http_date_is_honoured() {
+    // HTTP dates have whole seconds: 3 s ahead is about 2 to 3 s away.
+    let date = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(3));
+    let replies = vec![
+        Reply::Status {
+            status: 503,
+            headers: vec![("Retry-After".to_string(), date)],
+            body: "busy".to_string(),
+        },
+        Reply::text("Done."),
+    ];
+    let mut run = start(replies, ToolCallMode::Native, AgentConfig::default());
+    let t = Instant::now();
+    assert_eq!(run.run("check").outcome, Outcome::Replied);
+    assert!(
+        t.elapsed() >= Duration::from_millis(1500),
+        "{:?}",
+        t.elapsed()
+    );
+    let delays: Vec<u64> = run
+        .events()
+        .iter()
+        .filter_map(|e| match e {
+            AgentEvent::Retry { delay_ms, .. } => Some(*delay_ms),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(delays.len(), 1);
+    assert!((1000..=3000).contains(&delays[0]), "{delays:?}");
 }
 
 #[test]

@@ -140,7 +140,7 @@ fn denials_escapes_and_bad_arguments() {
         .call("read_file", json!({"path": 3}))
         .unwrap_err()
         .to_string();
-    assert!(err.contains("`path`: expected string"), "{err}");
+    assert!(err.contains("arguments.path: expected string"), "{err}");
     let decisions: Vec<String> = records(&dir).into_iter().map(|r| r.3).collect();
     assert_eq!(decisions, ["deny", "deny", "deny", "deny"]);
     assert!(!dir.path().join("ws/a.txt").exists());

@@ -11,7 +11,7 @@
 
 use std::io::{BufRead, BufReader, Read};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::{Value, json};
 
@@ -324,7 +324,7 @@ fn worker(agent: ureq::Agent, url: String, key: Option<String>, body: String, tx
             .and_then(|v| v.to_str().ok())
             .map(str::to_string)
     };
-    let retry_after = header("retry-after").and_then(|v| parse_retry_after(&v));
+    let retry_after = header("retry-after").and_then(|v| parse_retry_after(&v, SystemTime::now()));
     let json = header("content-type").is_some_and(|t| t.contains("application/json"));
     if tx
         .send(Wire::Head {

@@ -1,7 +1,7 @@
 //! Retries for transient provider failures: exponential backoff with jitter, `Retry-After`
 //! honoured, and sleeps that end early on cancellation.
 
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use super::Cancel;
 
@@ -42,10 +42,16 @@ impl RetryPolicy {
     }
 }
 
-/// Reads a `Retry-After` header given in seconds (an HTTP date is not honoured: the
-/// backoff applies instead).
-pub fn parse_retry_after(value: &str) -> Option<Duration> {
-    value.trim().parse::<u64>().ok().map(Duration::from_secs)
+/// Reads a `Retry-After` header (RFC 9110 section 10.2.3): delay-seconds, or an HTTP date
+/// (IMF-fixdate, or the obsolete RFC 850 and asctime forms), which becomes the time left until
+/// that date as of `now` (zero when it has passed). `None` when the value is neither.
+pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let date = httpdate::parse_http_date(value).ok()?;
+    Some(date.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
 /// Sleeps for `total`, waking early when `cancel` is set; returns whether it was cancelled.
@@ -93,8 +99,30 @@ mod tests {
             Duration::from_secs(2)
         );
         assert_eq!(p.delay(0, Some(Duration::from_secs(999))), p.max_delay);
-        assert_eq!(parse_retry_after(" 3 "), Some(Duration::from_secs(3)));
-        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
+    }
+
+    #[test]
+    fn retry_after_is_read_as_seconds_or_as_an_http_date() {
+        let now = httpdate::parse_http_date("Wed, 21 Oct 2015 07:28:00 GMT").unwrap();
+        let secs = |n| Some(Duration::from_secs(n));
+        assert_eq!(parse_retry_after(" 3 ", now), secs(3));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now),
+            secs(30)
+        );
+        // The obsolete forms RFC 9110 still asks recipients to accept.
+        assert_eq!(
+            parse_retry_after("Wednesday, 21-Oct-15 07:29:00 GMT", now),
+            secs(60)
+        );
+        assert_eq!(parse_retry_after("Wed Oct 21 07:28:05 2015", now), secs(5));
+        // A date already past means "retry now".
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("soon", now), None);
+        assert_eq!(parse_retry_after("-1", now), None);
     }
 
     #[test]

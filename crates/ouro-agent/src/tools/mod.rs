@@ -283,6 +283,17 @@ pub fn parse_args<T: DeserializeOwned>(tool: &'static str, args: &Value) -> Resu
     })
 }
 
+/// Checks `args` against `tool`'s schema with ouro-llm's validator, the one that also checks
+/// what the constrained decoder produced; the error names the offending argument.
+pub fn validate_args(tool: &dyn Tool, args: &Value) -> Result<(), ToolError> {
+    ouro_llm::constrained::validate(&tool.schema(), args, "arguments").map_err(|violation| {
+        ToolError::InvalidArgs {
+            tool: tool.name(),
+            message: violation.to_string(),
+        }
+    })
+}
+
 /// A tool the agent can call.
 pub trait Tool: Send + Sync {
     /// The name the model calls it by.
@@ -406,10 +417,7 @@ pub(crate) mod testing {
 
         /// Validates and runs `tool` (no permission check: tools are tested alone here).
         pub fn run(&self, tool: &dyn Tool, args: Value) -> Result<ToolOutput, ToolError> {
-            schema::validate(&tool.schema(), &args).map_err(|message| ToolError::InvalidArgs {
-                tool: tool.name(),
-                message,
-            })?;
+            validate_args(tool, &args)?;
             tool.accesses(&self.ctx, &args)?;
             tool.run(&self.ctx, args)
         }

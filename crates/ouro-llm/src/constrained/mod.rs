@@ -12,7 +12,8 @@
 //!   ([`StopReason::GrammarComplete`](crate::engine::StopReason::GrammarComplete)).
 //! - [`GrammarCompiler`] / [`Guide`]: the same machinery for callers with their own loop.
 //! - [`bound_schema`]: tightens a schema so that every value it allows is short.
-//! - [`validate`] and [`parse_tool_call`]: check decoded values independently of the grammar.
+//! - [`validate`] and [`parse_tool_call`]: check decoded values independently of the grammar
+//!   ([`validate`] is also what ouro-agent checks every tool call's arguments with).
 
 mod grammar;
 mod guide;
