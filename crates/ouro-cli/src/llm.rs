@@ -56,17 +56,8 @@ pub struct ModelArgs {
 
 impl ModelArgs {
     fn path(&self) -> Result<PathBuf> {
-        let path = match &self.model {
-            Some(p) => p.clone(),
-            None => ouro_core::paths::default_model(&std::env::current_dir()?),
-        };
-        if !path.exists() {
-            bail!(
-                "model file {} not found (run scripts/fetch-models.sh for the default model, or pass --model)",
-                path.display()
-            );
-        }
-        Ok(path)
+        let roots = [std::env::current_dir()?];
+        ouro_core::paths::resolve_model(self.model.as_deref(), &roots).map_err(anyhow::Error::msg)
     }
 
     fn load(&self) -> Result<Engine> {

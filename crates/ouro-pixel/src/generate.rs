@@ -41,8 +41,9 @@ pub enum GenError {
     },
     #[error("cannot read the current directory: {0}")]
     Cwd(#[source] std::io::Error),
-    #[error("model file {} not found (run scripts/fetch-models.sh for the default model, or pass --model)", .0.display())]
-    NoModel(PathBuf),
+    /// No model file where it was looked for (the message says where and what to do).
+    #[error("{0}")]
+    NoModel(String),
     #[error(transparent)]
     Engine(#[from] EngineError),
     #[error("the model stopped before finishing the program ({reason:?} after {tokens} tokens)")]
@@ -313,13 +314,8 @@ impl<'e> ProgramGenerator<'e> {
 /// Loads the model at `model`, or the default model under the current directory's
 /// `models/` when `None`, with `threads` worker threads (0: all cores).
 pub fn load_engine(model: Option<&Path>, threads: usize) -> Result<Engine, GenError> {
-    let path = match model {
-        Some(p) => p.to_path_buf(),
-        None => ouro_core::paths::default_model(&std::env::current_dir().map_err(GenError::Cwd)?),
-    };
-    if !path.exists() {
-        return Err(GenError::NoModel(path));
-    }
+    let cwd = std::env::current_dir().map_err(GenError::Cwd)?;
+    let path = ouro_core::paths::resolve_model(model, &[cwd]).map_err(GenError::NoModel)?;
     Engine::load(&path, threads).map_err(|source| GenError::Load { path, source })
 }
 

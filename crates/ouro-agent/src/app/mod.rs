@@ -191,20 +191,10 @@ fn settings(options: &AgentOptions, root: &Path) -> Result<Settings, AppError> {
 /// The GGUF file the local provider runs: `model` as a path, or for `default` the default
 /// model under `models/` of the current directory, else of the workspace.
 fn local_model_path(model: &str, workspace: &Path) -> Result<PathBuf, AppError> {
-    if model != "default" {
-        return Ok(PathBuf::from(model));
-    }
-    let candidates = [std::env::current_dir()?, workspace.to_path_buf()];
-    let paths: Vec<PathBuf> = candidates
-        .iter()
-        .map(|dir| ouro_core::paths::default_model(dir))
-        .collect();
-    paths.iter().find(|p| p.is_file()).cloned().ok_or_else(|| {
-        AppError::Provider(ProviderError::Config(format!(
-            "the default model is not at {} (run scripts/fetch-models.sh, or pass --model PATH)",
-            paths[0].display()
-        )))
-    })
+    let explicit = (model != "default").then(|| Path::new(model));
+    let roots = [std::env::current_dir()?, workspace.to_path_buf()];
+    ouro_core::paths::resolve_model(explicit, &roots)
+        .map_err(|e| AppError::Provider(ProviderError::Config(e)))
 }
 
 fn provider(settings: &Settings, root: &Path) -> Result<Box<dyn Provider>, AppError> {
