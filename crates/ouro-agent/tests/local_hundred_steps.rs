@@ -113,8 +113,10 @@ struct Tally {
     outcomes: BTreeMap<String, u32>,
     /// Calls that did not parse, named no tool or failed their schema, with why.
     bad: Vec<String>,
-    /// Results in which the tool runner refused a call as unreadable or invalid.
+    /// Results in which the tool runner refused a call as unreadable or against its schema.
     refused: Vec<String>,
+    /// Schema-valid calls that the tool itself refused (bad regex, non-http URL).
+    tool_refused: u32,
 }
 
 impl Tally {
@@ -142,14 +144,18 @@ impl Tally {
                         self.results_ok += 1;
                     } else {
                         self.results_err += 1;
-                        // The runner's own check of the call must agree.
-                        let signs = [
-                            "error: invalid arguments",
-                            "error: could not read",
-                            "error: unknown tool",
-                        ];
-                        if signs.iter().any(|s| content.starts_with(s)) {
+                        // The runner's own parse and schema checks must agree. A call can
+                        // be well-formed and still be refused by the tool itself (a grep
+                        // pattern that is not a regex, a URL that is not http): that is a
+                        // tool error the model gets back, counted apart.
+                        let schema_refusal = content.starts_with("error: could not read")
+                            || content.starts_with("error: unknown tool")
+                            || (content.starts_with("error: invalid arguments for")
+                                && content.contains("`: arguments"));
+                        if schema_refusal {
                             self.refused.push(content.clone());
+                        } else if content.starts_with("error: invalid arguments for") {
+                            self.tool_refused += 1;
                         }
                     }
                 }
@@ -252,12 +258,14 @@ fn a_hundred_local_tool_calls_all_parse_and_validate() {
     let elapsed = start.elapsed();
     println!(
         "{} tool calls in {sessions} sessions, {:.1} s: {} parsed and valid, {} bad, {} refused \
-         by the runner; results {} ok, {} errors; per tool {:?}; outcomes {:?}",
+         by the runner's schema check, {} refused by the tool itself; results {} ok, {} errors; \
+         per tool {:?}; outcomes {:?}",
         tally.calls,
         elapsed.as_secs_f64(),
         tally.calls as usize - tally.bad.len(),
         tally.bad.len(),
         tally.refused.len(),
+        tally.tool_refused,
         tally.results_ok,
         tally.results_err,
         tally.per_tool,
