@@ -141,5 +141,5 @@ fn headless_exit_codes_report_the_outcome() {
     let out = ouro(ws.path(), &server, &args).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("cannot load the model"), "{stderr}");
+    assert!(stderr.contains("model file scripted not found"), "{stderr}");
 }
