@@ -5,9 +5,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
-use ouro_tui::event_loop::{self, Unattached};
+use ouro_tui::event_loop::{self, LoopControl, Unattached};
 use ouro_tui::snapshot::{self, Size};
 use ouro_tui::sources::LocalSources;
+use ouro_tui::sources::loop_store::StoreControl;
+use ouro_tui::sources::repo::task_store;
 
 /// Watch GPUs, the system, the loop, the agent and the engine live.
 #[derive(Args)]
@@ -71,10 +73,15 @@ pub fn run(args: TuiArgs) -> anyhow::Result<()> {
         print!("{}", snapshot::once(&mut sources, refresh, size));
         return Ok(());
     }
-    let mut control = Unattached {
-        repo: std::fs::canonicalize(&args.repo).unwrap_or(args.repo),
+    let repo = std::fs::canonicalize(&args.repo).unwrap_or(args.repo);
+    let store = task_store(&repo);
+    // With a task store, r and x retry and cancel its tasks; without one they say why not.
+    let mut control: Box<dyn LoopControl> = if store.is_file() {
+        Box::new(StoreControl { store })
+    } else {
+        Box::new(Unattached { repo })
     };
-    let summary = event_loop::run(&mut sources, &mut control, refresh)?;
+    let summary = event_loop::run(&mut sources, control.as_mut(), refresh)?;
     let cpu = match (summary.cpu, summary.cpu_pct()) {
         (Some(cpu), Some(pct)) => {
             format!("; CPU {:.3} s ({pct:.2}% of one core)", cpu.as_secs_f64())

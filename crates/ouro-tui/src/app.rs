@@ -61,9 +61,9 @@ pub enum Key {
 pub enum Action {
     Quit,
     /// Queue the failed or rejected task again.
-    Retry(u64),
+    Retry(String),
     /// Stop the running task.
-    Cancel(u64),
+    Cancel(String),
 }
 
 /// Everything the user can change.
@@ -141,13 +141,13 @@ pub fn update(state: &AppState, key: Key, tasks: &[TaskRef]) -> (AppState, Optio
         },
         Key::Char('r') if loop_focused => match s.selected(tasks) {
             Some(t) if matches!(t.state, TaskState::Done(v) if v != Verdict::Promoted) => {
-                action = Some(Action::Retry(t.id));
+                action = Some(Action::Retry(t.id.clone()));
             }
             Some(t) => s.note = Some(format!("task {} has not failed: nothing to retry", t.id)),
             None => s.note = Some("no task selected".into()),
         },
         Key::Char('x') if loop_focused => match s.selected(tasks) {
-            Some(t) if t.state == TaskState::Running => action = Some(Action::Cancel(t.id)),
+            Some(t) if t.state == TaskState::Running => action = Some(Action::Cancel(t.id.clone())),
             Some(t) => s.note = Some(format!("task {} is not running: nothing to cancel", t.id)),
             None => s.note = Some("no task selected".into()),
         },
@@ -171,7 +171,7 @@ mod tests {
 
     fn task(id: u64, state: TaskState) -> TaskRef {
         TaskRef {
-            id,
+            id: id.to_string(),
             title: format!("task {id}"),
             state,
             attempts: 1,
@@ -235,9 +235,9 @@ mod tests {
             ..AppState::default()
         };
         let (s1, a) = press(&s, &[Key::Char('x')], &tasks);
-        assert_eq!(a, vec![Action::Cancel(7)]);
+        assert_eq!(a, vec![Action::Cancel("7".into())]);
         let (s2, a) = press(&s1, &[Key::Down, Key::Char('r'), Key::Enter], &tasks);
-        assert_eq!(a, vec![Action::Retry(5)]);
+        assert_eq!(a, vec![Action::Retry("5".into())]);
         assert!(s2.details);
         let (s3, a) = press(&s2, &[Key::Down, Key::Down, Key::Char('r')], &tasks);
         assert_eq!(s3.selected_task, 2, "selection stops at the last task");

@@ -66,7 +66,7 @@ pub enum Verdict {
 /// A task that ran, with its outcome.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaskResult {
-    pub id: u64,
+    pub id: String,
     pub title: String,
     pub verdict: Verdict,
     pub attempts: u32,
@@ -76,7 +76,7 @@ pub struct TaskResult {
 /// The task being worked on now.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunningTask {
-    pub id: u64,
+    pub id: String,
     pub title: String,
     pub attempt: u32,
     pub max_attempts: u32,
@@ -164,7 +164,7 @@ pub struct Reading {
 /// A task the loop panel lists, for selection, details, retry and cancel.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TaskRef {
-    pub id: u64,
+    pub id: String,
     pub title: String,
     /// `running`, or the verdict of the finished task.
     pub state: TaskState,
@@ -183,14 +183,14 @@ impl LoopSnapshot {
     /// The tasks the panel lists: the running one first, then the recent results.
     pub fn tasks(&self) -> Vec<TaskRef> {
         let running = self.running.iter().map(|r| TaskRef {
-            id: r.id,
+            id: r.id.clone(),
             title: r.title.clone(),
             state: TaskState::Running,
             attempts: r.attempt,
             duration_ms: r.elapsed_ms,
         });
         let recent = self.recent.iter().map(|r| TaskRef {
-            id: r.id,
+            id: r.id.clone(),
             title: r.title.clone(),
             state: TaskState::Done(r.verdict),
             attempts: r.attempts,

@@ -24,8 +24,8 @@ use crate::usage::cpu_time;
 
 /// Carries out the loop actions the keys ask for; returns the note for the status bar.
 pub trait LoopControl {
-    fn retry(&mut self, task: u64) -> String;
-    fn cancel(&mut self, task: u64) -> String;
+    fn retry(&mut self, task: &str) -> String;
+    fn cancel(&mut self, task: &str) -> String;
 }
 
 /// The control when no loop is attached: every action is refused, saying why.
@@ -35,14 +35,14 @@ pub struct Unattached {
 }
 
 impl LoopControl for Unattached {
-    fn retry(&mut self, task: u64) -> String {
+    fn retry(&mut self, task: &str) -> String {
         format!(
             "cannot retry task {task}: no loop attached in {}",
             self.repo.display()
         )
     }
 
-    fn cancel(&mut self, task: u64) -> String {
+    fn cancel(&mut self, task: &str) -> String {
         format!(
             "cannot cancel task {task}: no loop attached in {}",
             self.repo.display()
@@ -179,13 +179,13 @@ async fn event_loop(
                     let (next, action) = update(&state, key, &model.tasks());
                     dirty |= next != state;
                     state = next;
+                    dirty |= action.is_some();
                     match action {
                         Some(Action::Quit) => break,
-                        Some(Action::Retry(id)) => state.note = Some(control.retry(id)),
-                        Some(Action::Cancel(id)) => state.note = Some(control.cancel(id)),
+                        Some(Action::Retry(id)) => state.note = Some(control.retry(&id)),
+                        Some(Action::Cancel(id)) => state.note = Some(control.cancel(&id)),
                         None => {}
                     }
-                    dirty |= action.is_some();
                 }
                 Some(Ok(Event::Resize(..))) => dirty = true,
                 Some(Ok(_)) => {}

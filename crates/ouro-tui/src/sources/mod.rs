@@ -3,6 +3,7 @@
 //! and the repository's `.ouro/` folder; the lead swaps its parts for ouro-compute's
 //! sampler and the loop and agent adapters as those crates land.
 
+pub mod loop_store;
 pub mod nvidia_smi;
 pub mod proc;
 pub mod repo;

@@ -1,7 +1,6 @@
-//! The loop and agent sources as far as this crate can see them: whether the repository has
-//! a task store (`.ouro/tasks.db`) or agent sessions (`.ouro/sessions/<id>/`). Reading
-//! their contents belongs to ouro-loop and ouro-agent; until their adapters are wired in,
-//! the panels say plainly what exists and that it is not read.
+//! Where a repository keeps the loop's task store (`.ouro/tasks.db`, read by
+//! [`super::loop_store`]) and its agent sessions (`.ouro/sessions/<id>/`; the agent panel
+//! only says whether one exists: reading session journals is not wired in yet).
 
 use std::path::{Path, PathBuf};
 
@@ -17,18 +16,16 @@ pub fn sessions_dir(repo: &Path) -> PathBuf {
     repo.join(".ouro").join("sessions")
 }
 
-/// What the loop panel can say about `repo`.
+/// What the loop panel can say about `repo`: its task store's queue, if it has one.
 pub fn loop_status(repo: &Path) -> LoopStatus {
     let store = task_store(repo);
-    let reason = if store.is_file() {
-        format!(
-            "task store {} found; this build has no ouro-loop reader for it",
-            store.display()
-        )
+    if store.is_file() {
+        super::loop_store::snapshot(&store)
     } else {
-        format!("no loop running in {}", repo.display())
-    };
-    LoopStatus::Absent { reason }
+        LoopStatus::Absent {
+            reason: format!("no loop running in {}", repo.display()),
+        }
+    }
 }
 
 /// The newest session folder (by modification time) under `dir`.
@@ -83,11 +80,11 @@ mod tests {
     fn existing_store_and_session_are_named() {
         let repo = temp_repo("found");
         std::fs::create_dir_all(sessions_dir(&repo).join("s-42")).unwrap();
-        std::fs::write(task_store(&repo), b"").unwrap();
-        let LoopStatus::Absent { reason } = loop_status(&repo) else {
-            panic!("absent expected")
+        ouro_loop::TaskStore::open(&task_store(&repo)).unwrap();
+        let LoopStatus::Running(snapshot) = loop_status(&repo) else {
+            panic!("the store should be read")
         };
-        assert!(reason.contains("tasks.db found"), "{reason}");
+        assert!(snapshot.running.is_none() && snapshot.recent.is_empty());
         let AgentStatus::Absent { reason } = agent_status(&repo) else {
             panic!("absent expected")
         };
