@@ -1,11 +1,12 @@
 //! The CUDA backend: a device context with one stream, kernels in CUDA C compiled at run
-//! time by NVRTC for the device's architecture (cached on disk), a device memory pool and
-//! cuBLAS. Everything is loaded dynamically (libcuda, libnvrtc, libcublas): without them
+//! time by NVRTC for the device's architecture (cached on disk), a device memory pool,
+//! cuBLAS and CUDA graphs. Everything is loaded dynamically (libcuda, libnvrtc, libcublas): without them
 //! each entry point returns a [`CudaError`] naming the missing piece, never a panic.
 
 pub mod bandwidth;
 pub mod blas;
 pub mod compile;
+pub mod graph;
 pub mod pool;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -15,6 +16,7 @@ use cudarc::driver::{CudaContext, CudaFunction, CudaModule, CudaStream, DriverEr
 
 pub use blas::Blas;
 pub use compile::{CompileCache, KernelSource};
+pub use graph::Graph;
 pub use pool::{DeviceBuffer, DevicePool, PoolStats, SizeClassPool};
 
 /// Errors of the CUDA backend.
@@ -120,7 +122,8 @@ impl CudaDevice {
             // One stream only: no cross-stream event tracking needed.
             // SAFETY: no buffers exist yet, and all work goes to the one stream below.
             unsafe { ctx.disable_event_tracking() };
-            let stream = ctx.default_stream();
+            // Its own stream, not the legacy default one, which cannot be captured as a graph.
+            let stream = ctx.new_stream()?;
             let compute_capability = ctx.compute_capability()?;
             Ok(CudaDevice {
                 name: ctx.name()?,

@@ -100,23 +100,29 @@ __device__ __forceinline__ void q8_block(float v, signed char* q, float2* ds) {
 // ---------------------------------------------------------------------------------------
 // Element-wise and normalization kernels.
 
-// h = x / rms(x) * w per row, also as q8. Grid: rows; block: 256.
+// h = x / rms(x) * w per row, also as q8. Every block sums the squares of its whole row
+// (from L2: cheaper than a second launch) and scales and quantizes eight 32-value chunks, one
+// per warp, so that a row is spread over many SMs. Grid: (ceil(cols / 256), rows); block: 256.
 extern "C" __global__ void rms_norm_q8(const float* x, const float* w, float* h, signed char* q,
                                        float2* ds, int cols, float eps) {
     __shared__ float red[32];
-    int row = blockIdx.x;
-    const float* xr = x + (i64)row * cols;
+    i64 row = blockIdx.y;
+    const float* xr = x + row * cols;
+    const float4* x4 = (const float4*)xr;
     float ss = 0.0f;
-    for (int i = threadIdx.x; i < cols; i += blockDim.x) ss += xr[i] * xr[i];
+#pragma unroll 4
+    for (int i = threadIdx.x; i < cols / 4; i += blockDim.x) {
+        float4 v = x4[i];
+        ss += v.x * v.x + v.y * v.y + v.z * v.z + v.w * v.w;
+    }
     ss = block_sum(ss, red);
     float scale = 1.0f / sqrtf(ss / (float)cols + eps);
-    int lane = threadIdx.x & 31, nw = blockDim.x >> 5;
-    for (int c = threadIdx.x >> 5; c < cols / 32; c += nw) {
-        int i = c * 32 + lane;
-        float v = (xr[i] * scale) * w[i];
-        h[(i64)row * cols + i] = v;
-        q8_block(v, q + (i64)row * cols + c * 32, ds + (i64)row * (cols / 32) + c);
-    }
+    int c = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
+    if (c >= cols / 32) return;
+    int i = c * 32 + (threadIdx.x & 31);
+    float v = (xr[i] * scale) * w[i];
+    h[row * cols + i] = v;
+    q8_block(v, q + row * cols + c * 32, ds + row * (cols / 32) + c);
 }
 
 // q8 of x. Grid: (ceil(cols / 256), rows); block: 256 (a warp per 32 values).
@@ -162,33 +168,37 @@ extern "C" __global__ void to_f16(const float* x, u16* y, i64 n) {
 }
 
 // Rotary embedding of Q (in place) and K, and K, V into the f16 cache at positions
-// pos0 + t. qkv rows hold Q (n_head * hd), K and V (kv_dim each), `stride` apart.
+// *pos0 + t (the position is read from device memory, so that a captured decode step replays
+// at any position). qkv rows hold Q (n_head * hd), K and V (kv_dim each), `stride` apart.
 // The angle of pair i is pos * theta_scale^i, multiplied up step by step in f32 as the CPU
-// (and ggml) computes it. Grid: tokens; block: 256.
+// (and ggml) computes it. Grid: (n_head + 2 * n_head_kv, tokens), a block per Q head, K head
+// or V head; block: 64.
 extern "C" __global__ void rope_store(float* qkv, int stride, u16* kc, u16* vc, int n_head,
-                                      int n_head_kv, int hd, int rope_dim, int neox, int pos0,
-                                      float theta_scale) {
-    int t = blockIdx.x;
-    int pos = pos0 + t;
-    int half_rd = rope_dim / 2;
+                                      int n_head_kv, int hd, int rope_dim, int neox,
+                                      const int* pos0, float theta_scale) {
+    int t = blockIdx.y, head = blockIdx.x;
+    int pos = *pos0 + t;
     int kv_dim = n_head_kv * hd;
     float* q = qkv + (i64)t * stride;
     const float* k = q + n_head * hd;
     const float* v = k + kv_dim;
-    u16* kr = kc + (i64)pos * kv_dim;
-    u16* vr = vc + (i64)pos * kv_dim;
-    int pairs_q = n_head * half_rd;
-    int pairs = pairs_q + n_head_kv * half_rd;
-    for (int i = threadIdx.x; i < pairs; i += blockDim.x) {
-        int is_k = i >= pairs_q;
-        int j = is_k ? i - pairs_q : i;
-        int h = j / half_rd, p = j % half_rd;
+    if (head >= n_head + n_head_kv) {
+        int off = (head - n_head - n_head_kv) * hd;
+        u16* vr = vc + (i64)pos * kv_dim + off;
+        for (int i = threadIdx.x; i < hd; i += blockDim.x) vr[i] = f2h(v[off + i]);
+        return;
+    }
+    int is_k = head >= n_head;
+    int off = (is_k ? head - n_head : head) * hd;
+    u16* kr = kc + (i64)pos * kv_dim + off;
+    float* src = (is_k ? (float*)k : q) + off;
+    int half_rd = rope_dim / 2;
+    for (int p = threadIdx.x; p < half_rd; p += blockDim.x) {
         float theta = (float)pos;
         for (int s = 0; s < p; s++) theta *= theta_scale;
         float cs = cosf(theta), sn = sinf(theta);
-        int a = h * hd + (neox ? p : 2 * p);
+        int a = neox ? p : 2 * p;
         int b = a + (neox ? half_rd : 1);
-        const float* src = is_k ? k : q;
         float x0 = src[a], x1 = src[b];
         float y0 = x0 * cs - x1 * sn;
         float y1 = x0 * sn + x1 * cs;
@@ -196,89 +206,127 @@ extern "C" __global__ void rope_store(float* qkv, int stride, u16* kc, u16* vc, 
             kr[a] = f2h(y0);
             kr[b] = f2h(y1);
         } else {
-            q[a] = y0;
-            q[b] = y1;
+            src[a] = y0;
+            src[b] = y1;
         }
     }
-    for (int i = threadIdx.x; i < kv_dim; i += blockDim.x) {
-        if (i % hd >= rope_dim) kr[i] = f2h(k[i]);
-        vr[i] = f2h(v[i]);
-    }
+    if (is_k)
+        for (int i = rope_dim + threadIdx.x; i < hd; i += blockDim.x) kr[i] = f2h(src[i]);
 }
 
 // ---------------------------------------------------------------------------------------
-// Attention: split-K (flash-decoding). Each block takes one (head, query, split of up to
-// ATT_SPLIT keys): scores, local max and sum, and the unnormalized weighted sum of V; a
-// second kernel merges the splits. Queries at positions pos0 + t see keys 0..=pos0 + t
-// (causal), so the same kernels serve decode (one query) and prefill.
+// Attention: split-K (flash-decoding). Each block takes one head, up to ATT_Q consecutive
+// queries (which share each K and V load) and one split of up to ATT_SPLIT keys: scores,
+// local max and sum, and the unnormalized weighted sum of V per query; a second kernel
+// merges the splits. Queries at positions pos0 + t see keys 0..=pos0 + t (causal), so the
+// same kernels serve decode (one query) and prefill. The decode graph has a split for every
+// ATT_SPLIT keys of the cache's capacity; splits past the keys in use only mark themselves
+// empty, so a recorded decode step stays valid as the sequence grows.
 #define ATT_SPLIT 256
+#define ATT_Q 8
 #define MAX_HD 512
 
-// Grid: (n_head, tokens, splits); block: 128.
+__device__ __forceinline__ void mark_empty(float2* ml) {
+    float2 e;
+    e.x = NEG_INF;
+    e.y = 0.0f;
+    *ml = e;
+}
+
+// Grid: (n_head, ceil(tokens / ATT_Q), splits); block: 128.
 extern "C" __global__ void attn_split(const float* q, int q_stride, const u16* kc, const u16* vc,
-                                      int kv_dim, int n_head, int group, int hd, int pos0,
-                                      float scale, int n_splits, float* part_o,
-                                      float2* part_ml) {
-    __shared__ float qs[MAX_HD];
-    __shared__ float sc[ATT_SPLIT];
-    __shared__ float red[32];
-    int h = blockIdx.x, t = blockIdx.y, s = blockIdx.z;
-    int len = pos0 + t + 1;
+                                      int kv_dim, int n_head, int group, int hd,
+                                      const int* pos0, float scale, int n_splits, int n_tokens,
+                                      float* part_o, float2* part_ml) {
+    __shared__ float qs[ATT_Q][MAX_HD];
+    __shared__ float sc[ATT_Q][ATT_SPLIT];
+    int h = blockIdx.x, t0 = blockIdx.y * ATT_Q, s = blockIdx.z;
+    int nq = min(ATT_Q, n_tokens - t0);
+    int first = *pos0 + t0;  // query u sees keys < first + u + 1
     int start = s * ATT_SPLIT;
-    i64 idx = ((i64)t * n_head + h) * n_splits + s;
-    if (start >= len) {
-        if (threadIdx.x == 0) {
-            float2 e;
-            e.x = NEG_INF;
-            e.y = 0.0f;
-            part_ml[idx] = e;
-        }
+    int nk = min(first + nq - start, ATT_SPLIT);  // keys any of the queries sees
+    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nw = blockDim.x >> 5;
+    if (nk <= 0) {
+        if (threadIdx.x < nq) mark_empty(part_ml + ((i64)(t0 + threadIdx.x) * n_head + h) * n_splits + s);
         return;
     }
-    int nk = min(len - start, ATT_SPLIT);
-    const float* qh = q + (i64)t * q_stride + h * hd;
-    for (int d = threadIdx.x; d < hd; d += blockDim.x) qs[d] = qh[d];
+    for (int u = 0; u < nq; u++) {
+        const float* qh = q + (i64)(t0 + u) * q_stride + h * hd;
+        for (int d = threadIdx.x; d < hd; d += blockDim.x) qs[u][d] = qh[d];
+    }
     __syncthreads();
     int koff = (h / group) * hd;
-    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nw = blockDim.x >> 5;
+    // Scores: a warp per key; the key's values stay in registers for every query.
     for (int j = warp; j < nk; j += nw) {
         const u16* kr = kc + (i64)(start + j) * kv_dim + koff;
-        float dot = 0.0f;
-        for (int d = 2 * lane; d < hd; d += 64) {
-            u32 two = *(const u32*)(kr + d);
-            dot += h2f((u16)(two & 0xffff)) * qs[d] + h2f((u16)(two >> 16)) * qs[d + 1];
+        u32 kk[MAX_HD / 64];
+#pragma unroll
+        for (int i = 0; i < MAX_HD / 64; i++) {
+            int d = 2 * lane + 64 * i;
+            kk[i] = d < hd ? *(const u32*)(kr + d) : 0u;
         }
-        dot = warp_sum(dot);
-        if (lane == 0) sc[j] = dot * scale;
+        // Query u sees the key from u = start + j - first on (causal).
+        for (int u = max(0, start + j - first); u < nq; u++) {
+            float dot = 0.0f;
+#pragma unroll
+            for (int i = 0; i < MAX_HD / 64; i++) {
+                int d = 2 * lane + 64 * i;
+                if (d < hd)
+                    dot += h2f((u16)(kk[i] & 0xffff)) * qs[u][d] + h2f((u16)(kk[i] >> 16)) * qs[u][d + 1];
+            }
+            dot = warp_sum(dot);
+            if (lane == 0) sc[u][j] = dot * scale;
+        }
     }
     __syncthreads();
-    float m = NEG_INF;
-    for (int j = threadIdx.x; j < nk; j += blockDim.x) m = fmaxf(m, sc[j]);
-    m = block_max(m, red);
-    float l = 0.0f;
-    for (int j = threadIdx.x; j < nk; j += blockDim.x) {
-        float p = expf(sc[j] - m);
-        sc[j] = p;
-        l += p;
+    // Softmax: a warp per query; keys a query does not see get weight 0.
+    for (int u = warp; u < nq; u += nw) {
+        i64 idx = ((i64)(t0 + u) * n_head + h) * n_splits + s;
+        int seen = min(first + u + 1 - start, ATT_SPLIT);
+        float m = NEG_INF;
+        for (int j = lane; j < seen; j += 32) m = fmaxf(m, sc[u][j]);
+        m = warp_max(m);
+        float l = 0.0f;
+        for (int j = lane; j < nk; j += 32) {
+            float p = j < seen ? expf(sc[u][j] - m) : 0.0f;
+            sc[u][j] = p;
+            l += p;
+        }
+        l = warp_sum(l);
+        if (lane == 0) {
+            if (seen <= 0) {
+                mark_empty(part_ml + idx);
+            } else {
+                float2 e;
+                e.x = m;
+                e.y = l;
+                part_ml[idx] = e;
+            }
+        }
     }
-    l = block_sum(l, red);  // its barriers also publish sc[]
+    __syncthreads();
     for (int d = threadIdx.x; d < hd; d += blockDim.x) {
         const u16* vr = vc + (i64)start * kv_dim + koff + d;
-        float acc = 0.0f;
-        for (int j = 0; j < nk; j++) acc += sc[j] * h2f(vr[(i64)j * kv_dim]);
-        part_o[idx * hd + d] = acc;
-    }
-    if (threadIdx.x == 0) {
-        float2 e;
-        e.x = m;
-        e.y = l;
-        part_ml[idx] = e;
+        float acc[ATT_Q];
+#pragma unroll
+        for (int u = 0; u < ATT_Q; u++) acc[u] = 0.0f;
+#pragma unroll 4
+        for (int j = 0; j < nk; j++) {
+            float v = h2f(vr[(i64)j * kv_dim]);
+#pragma unroll
+            for (int u = 0; u < ATT_Q; u++) acc[u] += sc[u][j] * v;
+        }
+        for (int u = 0; u < nq; u++)
+            part_o[(((i64)(t0 + u) * n_head + h) * n_splits + s) * hd + d] = acc[u];
     }
 }
 
-// Merges the splits of each (head, query). Grid: (n_head, tokens); block: 128.
+// Merges the splits of each (head, query), and quantizes the result to q8 when `q` is not
+// null (then hd is a multiple of 32, and each warp takes whole q8 blocks). Grid: (n_head,
+// tokens); block: 128.
 extern "C" __global__ void attn_combine(const float* part_o, const float2* part_ml, float* out,
-                                        int n_head, int hd, int n_splits, int out_stride) {
+                                        int n_head, int hd, int n_splits, int out_stride,
+                                        signed char* q, float2* ds) {
     int h = blockIdx.x, t = blockIdx.y;
     i64 base = ((i64)t * n_head + h) * n_splits;
     float m = NEG_INF;
@@ -296,49 +344,60 @@ extern "C" __global__ void attn_combine(const float* part_o, const float2* part_
             float2 e = part_ml[base + s];
             if (e.y > 0.0f) acc += part_o[(base + s) * hd + d] * expf(e.x - m);
         }
-        out[(i64)t * out_stride + h * hd + d] = acc * inv;
+        float v = acc * inv;
+        i64 i = (i64)t * out_stride + h * hd + d;
+        out[i] = v;
+        if (q) q8_block(v, q + i - (d & 31), ds + i / 32);
     }
 }
 
 // ---------------------------------------------------------------------------------------
-// Quantized weights. For each type: DOT_T(row, c, x, ds) is the dot product of 32-element
-// chunk c of a weight row with a q8 activation block (x: its 8 ints), and VAL_T(row, c, l)
-// is element l of chunk c (for dequantization and embedding lookups).
+// Quantized weights. For each type: DOT_T(row, n, c, x, ds) is the dot product of 32-element
+// chunk c of a weight row of n chunks with a q8 activation block (x: its 8 ints), and
+// VAL_T(row, n, c, l) is element l of chunk c (for dequantization and embedding lookups).
+//
+// Rows of the legacy types (q4_0, q4_1, q5_0, q5_1, q8_0) are split on upload: the n block
+// heads (scale, min, high bits: HEAD bytes each) first, padded to 16 bytes, then the n quant
+// arrays (16 or 32 bytes each), so that a lane reads its block's quants with aligned 16-byte
+// loads and a warp's loads are contiguous. K-quant rows stay as in the file.
 
-__device__ __forceinline__ float dot_q4_0(const u8* row, int c, const int* x, float2 ds) {
-    const u8* b = row + c * 18;
+__device__ __forceinline__ const int4* quants(const u8* row, int n, int head, int qbytes, int c) {
+    return (const int4*)(row + ((n * head + 15) & ~15) + c * qbytes);
+}
+
+// The 4-bit dot product of legacy blocks: low nibbles with x[0..4], high with x[4..8].
+__device__ __forceinline__ int dot4(int4 q, const int* x) {
+    int v[4] = {q.x, q.y, q.z, q.w};
     int sumi = 0;
 #pragma unroll
     for (int j = 0; j < 4; j++) {
-        int v = ld2(b + 2 + 4 * j);
-        sumi = dp4a(v & 0x0F0F0F0F, x[j], sumi);
-        sumi = dp4a((v >> 4) & 0x0F0F0F0F, x[4 + j], sumi);
+        sumi = dp4a(v[j] & 0x0F0F0F0F, x[j], sumi);
+        sumi = dp4a((v[j] >> 4) & 0x0F0F0F0F, x[4 + j], sumi);
     }
-    return ldh(b) * (ds.x * (float)sumi - 8.0f * ds.y);
-}
-__device__ __forceinline__ float val_q4_0(const u8* row, int c, int l) {
-    const u8* b = row + c * 18;
-    int q = b[2 + (l & 15)];
-    q = l < 16 ? (q & 15) : (q >> 4);
-    return (float)(q - 8) * ldh(b);
+    return sumi;
 }
 
-__device__ __forceinline__ float dot_q4_1(const u8* row, int c, const int* x, float2 ds) {
-    const u8* b = row + c * 20;
-    int sumi = 0;
-#pragma unroll
-    for (int j = 0; j < 4; j++) {
-        int v = ld2(b + 4 + 4 * j);
-        sumi = dp4a(v & 0x0F0F0F0F, x[j], sumi);
-        sumi = dp4a((v >> 4) & 0x0F0F0F0F, x[4 + j], sumi);
-    }
-    return ldh(b) * ds.x * (float)sumi + ldh(b + 2) * ds.y;
+// Element l of 16 bytes of nibbles (low nibbles first).
+__device__ __forceinline__ int nibble(const u8* qs, int l) {
+    int q = qs[l & 15];
+    return l < 16 ? (q & 15) : (q >> 4);
 }
-__device__ __forceinline__ float val_q4_1(const u8* row, int c, int l) {
-    const u8* b = row + c * 20;
-    int q = b[4 + (l & 15)];
-    q = l < 16 ? (q & 15) : (q >> 4);
-    return (float)q * ldh(b) + ldh(b + 2);
+
+__device__ __forceinline__ float dot_q4_0(const u8* row, int n, int c, const int* x, float2 ds) {
+    int sumi = dot4(*quants(row, n, 2, 16, c), x);
+    return ldh(row + 2 * c) * (ds.x * (float)sumi - 8.0f * ds.y);
+}
+__device__ __forceinline__ float val_q4_0(const u8* row, int n, int c, int l) {
+    return (float)(nibble((const u8*)quants(row, n, 2, 16, c), l) - 8) * ldh(row + 2 * c);
+}
+
+__device__ __forceinline__ float dot_q4_1(const u8* row, int n, int c, const int* x, float2 ds) {
+    int sumi = dot4(*quants(row, n, 4, 16, c), x);
+    return ldh(row + 4 * c) * ds.x * (float)sumi + ldh(row + 4 * c + 2) * ds.y;
+}
+__device__ __forceinline__ float val_q4_1(const u8* row, int n, int c, int l) {
+    int q = nibble((const u8*)quants(row, n, 4, 16, c), l);
+    return (float)q * ldh(row + 4 * c) + ldh(row + 4 * c + 2);
 }
 
 // Spreads 4 bits of `h` to bit 4 of each byte.
@@ -346,55 +405,58 @@ __device__ __forceinline__ int spread4(u32 h) {
     return (int)(((h & 1) << 4) | ((h & 2) << 11) | ((h & 4) << 18) | ((h & 8) << 25));
 }
 
-__device__ __forceinline__ int dot5(const u8* qs, u32 qh, const int* x) {
+__device__ __forceinline__ int dot5(int4 q, u32 qh, const int* x) {
+    int v[4] = {q.x, q.y, q.z, q.w};
     int sumi = 0;
 #pragma unroll
     for (int j = 0; j < 4; j++) {
-        int v = ld2(qs + 4 * j);
-        int lo = (v & 0x0F0F0F0F) | spread4(qh >> (4 * j));
-        int hi = ((v >> 4) & 0x0F0F0F0F) | spread4(qh >> (16 + 4 * j));
+        int lo = (v[j] & 0x0F0F0F0F) | spread4(qh >> (4 * j));
+        int hi = ((v[j] >> 4) & 0x0F0F0F0F) | spread4(qh >> (16 + 4 * j));
         sumi = dp4a(lo, x[j], sumi);
         sumi = dp4a(hi, x[4 + j], sumi);
     }
     return sumi;
 }
 
-__device__ __forceinline__ float dot_q5_0(const u8* row, int c, const int* x, float2 ds) {
-    const u8* b = row + c * 22;
-    int sumi = dot5(b + 6, (u32)ld2(b + 2), x);
-    return ldh(b) * (ds.x * (float)sumi - 16.0f * ds.y);
-}
-__device__ __forceinline__ float val_q5_0(const u8* row, int c, int l) {
-    const u8* b = row + c * 22;
-    u32 qh = (u32)ld2(b + 2);
-    int q = b[6 + (l & 15)];
-    q = (l < 16 ? (q & 15) : (q >> 4)) | (int)(((qh >> l) & 1) << 4);
-    return (float)(q - 16) * ldh(b);
+// Element l of a 5-bit block: its nibble and bit l of the high bits.
+__device__ __forceinline__ int five(const u8* qs, u32 qh, int l) {
+    return nibble(qs, l) | (int)(((qh >> l) & 1) << 4);
 }
 
-__device__ __forceinline__ float dot_q5_1(const u8* row, int c, const int* x, float2 ds) {
-    const u8* b = row + c * 24;
-    int sumi = dot5(b + 8, (u32)ld2(b + 4), x);
-    return ldh(b) * ds.x * (float)sumi + ldh(b + 2) * ds.y;
+__device__ __forceinline__ float dot_q5_0(const u8* row, int n, int c, const int* x, float2 ds) {
+    const u8* h = row + 6 * c;
+    int sumi = dot5(*quants(row, n, 6, 16, c), (u32)ld2(h + 2), x);
+    return ldh(h) * (ds.x * (float)sumi - 16.0f * ds.y);
 }
-__device__ __forceinline__ float val_q5_1(const u8* row, int c, int l) {
-    const u8* b = row + c * 24;
-    u32 qh = (u32)ld2(b + 4);
-    int q = b[8 + (l & 15)];
-    q = (l < 16 ? (q & 15) : (q >> 4)) | (int)(((qh >> l) & 1) << 4);
-    return (float)q * ldh(b) + ldh(b + 2);
+__device__ __forceinline__ float val_q5_0(const u8* row, int n, int c, int l) {
+    const u8* h = row + 6 * c;
+    int q = five((const u8*)quants(row, n, 6, 16, c), (u32)ld2(h + 2), l);
+    return (float)(q - 16) * ldh(h);
 }
 
-__device__ __forceinline__ float dot_q8_0(const u8* row, int c, const int* x, float2 ds) {
-    const u8* b = row + c * 34;
+__device__ __forceinline__ float dot_q5_1(const u8* row, int n, int c, const int* x, float2 ds) {
+    const u8* h = row + 8 * c;
+    int sumi = dot5(*quants(row, n, 8, 16, c), *(const u32*)(h + 4), x);
+    return ldh(h) * ds.x * (float)sumi + ldh(h + 2) * ds.y;
+}
+__device__ __forceinline__ float val_q5_1(const u8* row, int n, int c, int l) {
+    const u8* h = row + 8 * c;
+    int q = five((const u8*)quants(row, n, 8, 16, c), *(const u32*)(h + 4), l);
+    return (float)q * ldh(h) + ldh(h + 2);
+}
+
+__device__ __forceinline__ float dot_q8_0(const u8* row, int n, int c, const int* x, float2 ds) {
+    const int4* qs = quants(row, n, 2, 32, c);
+    int4 a = qs[0], b = qs[1];
+    int v[8] = {a.x, a.y, a.z, a.w, b.x, b.y, b.z, b.w};
     int sumi = 0;
 #pragma unroll
-    for (int j = 0; j < 8; j++) sumi = dp4a(ld2(b + 2 + 4 * j), x[j], sumi);
-    return ldh(b) * ds.x * (float)sumi;
+    for (int j = 0; j < 8; j++) sumi = dp4a(v[j], x[j], sumi);
+    return ldh(row + 2 * c) * ds.x * (float)sumi;
 }
-__device__ __forceinline__ float val_q8_0(const u8* row, int c, int l) {
-    const u8* b = row + c * 34;
-    return (float)(signed char)b[2 + l] * ldh(b);
+__device__ __forceinline__ float val_q8_0(const u8* row, int n, int c, int l) {
+    const signed char* qs = (const signed char*)quants(row, n, 2, 32, c);
+    return (float)qs[l] * ldh(row + 2 * c);
 }
 
 // Scale and min of sub-block j of a q4_K super-block (ggml's get_scale_min_k4).
@@ -408,19 +470,21 @@ __device__ __forceinline__ void scale_min_k4(int j, const u8* q, int* sc, int* m
     }
 }
 
-__device__ __forceinline__ float dot_q4_k(const u8* row, int c, const int* x, float2 ds) {
+__device__ __forceinline__ float dot_q4_k(const u8* row, int, int c, const int* x, float2 ds) {
     int j = c & 7;
     const u8* b = row + (c >> 3) * 144;
     int sc, m;
     scale_min_k4(j, b + 4, &sc, &m);
-    const int* qs = (const int*)(b + 16 + 32 * (j >> 1));
+    const int4* qs = (const int4*)(b + 16 + 32 * (j >> 1));
+    int4 qa = qs[0], qb = qs[1];
+    int v[8] = {qa.x, qa.y, qa.z, qa.w, qb.x, qb.y, qb.z, qb.w};
     int shift = 4 * (j & 1);
     int sumi = 0;
 #pragma unroll
-    for (int i = 0; i < 8; i++) sumi = dp4a((qs[i] >> shift) & 0x0F0F0F0F, x[i], sumi);
+    for (int i = 0; i < 8; i++) sumi = dp4a((v[i] >> shift) & 0x0F0F0F0F, x[i], sumi);
     return ldh(b) * (float)sc * ds.x * (float)sumi - ldh(b + 2) * (float)m * ds.y;
 }
-__device__ __forceinline__ float val_q4_k(const u8* row, int c, int l) {
+__device__ __forceinline__ float val_q4_k(const u8* row, int, int c, int l) {
     int j = c & 7;
     const u8* b = row + (c >> 3) * 144;
     int sc, m;
@@ -430,7 +494,7 @@ __device__ __forceinline__ float val_q4_k(const u8* row, int c, int l) {
     return ldh(b) * (float)sc * (float)q - ldh(b + 2) * (float)m;
 }
 
-__device__ __forceinline__ float dot_q6_k(const u8* row, int c, const int* x, float2 ds) {
+__device__ __forceinline__ float dot_q6_k(const u8* row, int, int c, const int* x, float2 ds) {
     int j = c & 7, n = j >> 2, k = j & 3;
     const u8* b = row + (c >> 3) * 210;
     const u8* ql = b + 64 * n + 32 * (k & 1);
@@ -448,7 +512,7 @@ __device__ __forceinline__ float dot_q6_k(const u8* row, int c, const int* x, fl
     const signed char* scales = (const signed char*)(b + 192 + 8 * n + 2 * k);
     return ldh(b + 208) * ds.x * ((float)scales[0] * (float)s0 + (float)scales[1] * (float)s1);
 }
-__device__ __forceinline__ float val_q6_k(const u8* row, int c, int l) {
+__device__ __forceinline__ float val_q6_k(const u8* row, int, int c, int l) {
     int j = c & 7, n = j >> 2, k = j & 3;
     const u8* b = row + (c >> 3) * 210;
     int lo = b[64 * n + 32 * (k & 1) + l];
@@ -458,10 +522,10 @@ __device__ __forceinline__ float val_q6_k(const u8* row, int c, int l) {
     return ldh(b + 208) * (float)sc * (float)((lo | (hi << 4)) - 32);
 }
 
-__device__ __forceinline__ float val_f16(const u8* row, int c, int l) {
+__device__ __forceinline__ float val_f16(const u8* row, int, int c, int l) {
     return ldh(row + 2 * (c * 32 + l));
 }
-__device__ __forceinline__ float val_f32(const u8* row, int c, int l) {
+__device__ __forceinline__ float val_f32(const u8* row, int, int c, int l) {
     return ((const float*)row)[c * 32 + l];
 }
 
@@ -482,7 +546,7 @@ __device__ __forceinline__ float val_f32(const u8* row, int c, int l) {
         _Pragma("unroll 4") for (int c = lane; c < nchunks; c += 32) {                         \
             int4 a = x[2 * c], b = x[2 * c + 1];                                               \
             int xv[8] = {a.x, a.y, a.z, a.w, b.x, b.y, b.z, b.w};                              \
-            acc += dot_##T(row, c, xv, ds[c]);                                                 \
+            acc += dot_##T(row, nchunks, c, xv, ds[c]);                                        \
         }                                                                                      \
         acc = warp_sum(acc);                                                                   \
         if (lane == 0) {                                                                       \
@@ -504,7 +568,8 @@ __device__ __forceinline__ float val_f32(const u8* row, int c, int l) {
         const u8* row = w + (i64)r * row_bytes;                                                \
         const float* x = xf + (i64)t * nchunks * 32;                                           \
         float acc = 0.0f;                                                                      \
-        for (int c = 0; c < nchunks; c++) acc += val_##T(row, c, lane) * x[c * 32 + lane];     \
+        for (int c = 0; c < nchunks; c++)                                                     \
+            acc += val_##T(row, nchunks, c, lane) * x[c * 32 + lane];                          \
         acc = warp_sum(acc);                                                                   \
         if (lane == 0) {                                                                       \
             float* o = out + (i64)t * out_stride + r;                                          \
@@ -513,16 +578,31 @@ __device__ __forceinline__ float val_f32(const u8* row, int c, int l) {
         }                                                                                      \
     }
 
-// Whole matrix to f16 (for cuBLAS): a warp per chunk, grid ceil(rows * nchunks / 8), block 256.
-// Embedding rows of `tokens` to f32: grid (ceil(nchunks / 8), tokens), block 256.
+// Whole matrix to f16 (for cuBLAS): a thread per 8 values (one 16-byte store), grid
+// ceil(rows * nchunks / 64), block 256. Embedding rows of `tokens` to f32: grid
+// (ceil(nchunks / 8), tokens), block 256.
 #define DEQUANT(T)                                                                             \
     extern "C" __global__ void dequant_##T(const u8* w, int rows, int nchunks, i64 row_bytes,  \
                                            u16* out) {                                         \
-        i64 g = (i64)blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);                      \
-        if (g >= (i64)rows * nchunks) return;                                                  \
-        i64 r = g / nchunks;                                                                   \
-        int c = (int)(g % nchunks), l = threadIdx.x & 31;                                      \
-        out[r * nchunks * 32 + c * 32 + l] = f2h(val_##T(w + r * row_bytes, c, l));            \
+        i64 g = (i64)blockIdx.x * blockDim.x + threadIdx.x;                                    \
+        if (g >= (i64)rows * nchunks * 4) return;                                              \
+        i64 chunk = g >> 2;                                                                    \
+        int l0 = 8 * (int)(g & 3);                                                             \
+        i64 r = chunk / nchunks;                                                               \
+        int c = (int)(chunk % nchunks);                                                        \
+        const u8* row = w + r * row_bytes;                                                     \
+        u32 two[4];                                                                            \
+        _Pragma("unroll") for (int k = 0; k < 4; k++) {                                        \
+            u32 lo = f2h(val_##T(row, nchunks, c, l0 + 2 * k));                                \
+            u32 hi = f2h(val_##T(row, nchunks, c, l0 + 2 * k + 1));                            \
+            two[k] = lo | (hi << 16);                                                          \
+        }                                                                                      \
+        uint4 v;                                                                               \
+        v.x = two[0];                                                                          \
+        v.y = two[1];                                                                          \
+        v.z = two[2];                                                                          \
+        v.w = two[3];                                                                          \
+        *(uint4*)(out + chunk * 32 + l0) = v;                                                  \
     }                                                                                          \
     extern "C" __global__ void embed_##T(const u8* w, int nchunks, i64 row_bytes,              \
                                          const int* tokens, float* out) {                      \
@@ -530,7 +610,7 @@ __device__ __forceinline__ float val_f32(const u8* row, int c, int l) {
         if (c >= nchunks) return;                                                              \
         int t = blockIdx.y, l = threadIdx.x & 31;                                              \
         const u8* row = w + (i64)tokens[t] * row_bytes;                                        \
-        out[(i64)t * nchunks * 32 + c * 32 + l] = val_##T(row, c, l);                          \
+        out[(i64)t * nchunks * 32 + c * 32 + l] = val_##T(row, nchunks, c, l);                 \
     }
 
 MMV_Q(q4_0) MMV_Q(q4_1) MMV_Q(q5_0) MMV_Q(q5_1) MMV_Q(q8_0) MMV_Q(q4_k) MMV_Q(q6_k)

@@ -18,6 +18,9 @@ pub const SOURCE: KernelSource = KernelSource {
 /// Keys per split of the attention kernel (ATT_SPLIT in kernels.cu).
 pub const ATT_SPLIT: usize = 256;
 
+/// Queries per block of the attention kernel (ATT_Q in kernels.cu).
+pub const ATT_Q: usize = 8;
+
 /// Largest head size the attention kernel holds in shared memory (MAX_HD in kernels.cu).
 pub const MAX_HD: usize = 512;
 
@@ -178,6 +181,7 @@ mod tests {
                 .contains(&format!("#define ATT_SPLIT {ATT_SPLIT}"))
         );
         assert!(SOURCE.code.contains(&format!("#define MAX_HD {MAX_HD}")));
+        assert!(SOURCE.code.contains(&format!("#define ATT_Q {ATT_Q}")));
     }
 
     /// Compiles every kernel with NVRTC for sm_90 (and sm_75, the oldest CUDA 13 targets),

@@ -4,22 +4,26 @@
 //! the GPU. Decode multiplies each quantized matrix with q8 activations in a warp-per-row
 //! kernel (integer dot products, like llama.cpp's mmvq); prompts of more than
 //! [`GEMM_MIN_TOKENS`] tokens dequantize each matrix to f16 and multiply with cuBLAS
-//! (f32 accumulation; F32 matrices stay on the mat-vec kernel, one token per grid row). Attention is split-K over the cache for one query or many. Only the
-//! token ids go up and the logits come down per step. CUDA graphs are not used yet: every
-//! step launches its kernels one by one.
+//! (f32 accumulation; F32 matrices stay on the mat-vec kernel, one token per grid row).
+//! Attention is split-K over the cache for one query or many. Only the position and token
+//! ids go up and the logits come down per step. A decode step (one token) is recorded once
+//! per sequence as a CUDA graph and replayed after that (`OURO_CUDA_GRAPH=off` launches
+//! kernel by kernel instead): the kernels read the position from device memory, and the
+//! attention grid covers the cache's whole capacity, so one recording serves every step.
 
 mod kernels;
 mod weights;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use ouro_compute::cuda::blas::Gemm;
-use ouro_compute::cuda::{Blas, CudaDevice, CudaError, DeviceBuffer, DevicePool};
+use ouro_compute::cuda::{Blas, CudaDevice, CudaError, DeviceBuffer, DevicePool, Graph};
 
 use super::config::ModelConfig;
 use super::{Logits, MAX_BATCH, Model, ModelError};
 use crate::GgmlType;
-use kernels::{ATT_SPLIT, Arg, Kernels, MAX_HD, uses_q8};
+use kernels::{ATT_Q, ATT_SPLIT, Arg, Kernels, MAX_HD, uses_q8};
 use weights::{Linear, upload_f32, upload_linear};
 
 pub use kernels::SOURCE as KERNEL_SOURCE;
@@ -35,6 +39,13 @@ fn gemm_min_tokens() -> usize {
         Ok("off") => usize::MAX,
         _ => GEMM_MIN_TOKENS,
     })
+}
+
+/// Whether decode steps are replayed as CUDA graphs (`OURO_CUDA_GRAPH=off` turns it off, to
+/// compare with launching kernel by kernel).
+fn graphs_enabled() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| std::env::var("OURO_CUDA_GRAPH").as_deref() != Ok("off"))
 }
 
 /// Errors of the CUDA engine.
@@ -78,14 +89,19 @@ pub struct CudaModel {
     output_norm: DeviceBuffer,
     /// The output projection; `None` when tied to the embedding.
     output: Option<Linear>,
+    /// Whether a decode step ran kernel by kernel, so that every kernel it uses is loaded
+    /// and later steps can be recorded as a graph.
+    decode_warm: AtomicBool,
 }
 
 /// Activation buffers sized for a number of tokens.
 #[derive(Debug)]
 struct Scratch {
     n: usize,
+    /// Attention splits for the whole cache capacity.
     n_splits: usize,
-    tokens: DeviceBuffer,
+    /// The first position, then the token ids (i32), read by the kernels.
+    step: DeviceBuffer,
     x: DeviceBuffer,
     h: DeviceBuffer,
     xq: DeviceBuffer,
@@ -110,6 +126,8 @@ pub struct CudaState {
     k_cache: Vec<DeviceBuffer>,
     v_cache: Vec<DeviceBuffer>,
     scratch: Option<Box<Scratch>>,
+    /// The recorded decode step; it uses `scratch`'s buffers, so it goes when they do.
+    decode_graph: Option<Graph>,
     logits: Vec<f32>,
 }
 
@@ -213,6 +231,7 @@ impl CudaModel {
             layers,
             output_norm,
             output,
+            decode_warm: AtomicBool::new(false),
         })
     }
 
@@ -255,6 +274,7 @@ impl CudaModel {
             k_cache,
             v_cache,
             scratch: None,
+            decode_graph: None,
             logits: Vec::new(),
         })
     }
@@ -277,7 +297,7 @@ impl CudaModel {
         Ok(Scratch {
             n,
             n_splits,
-            tokens: b(n * 4)?,
+            step: b((n + 1) * 4)?,
             x: b(n * c.n_embd * f)?,
             h: b(n * widest * f)?,
             xq: b(n * widest)?,
@@ -343,7 +363,6 @@ impl CudaModel {
         tokens: &[u32],
         logits: Option<Logits>,
     ) -> Result<(), CudaModelError> {
-        let c = &self.cfg;
         let n = tokens.len();
         let pos = state.pos;
         let n_splits_needed = (pos + n).div_ceil(ATT_SPLIT).max(1);
@@ -352,22 +371,82 @@ impl CudaModel {
             s.n >= n && s.n_splits >= n_splits_needed && (s.w16.is_some() || !wants_gemm)
         });
         if !fits {
+            state.decode_graph = None;
             state.scratch = None;
             state.scratch = Some(Box::new(self.scratch(n.max(1), state.capacity)?));
         }
-        let s = state
-            .scratch
+        let CudaState {
+            k_cache,
+            v_cache,
+            scratch,
+            decode_graph,
+            ..
+        } = state;
+        let s = scratch
             .as_mut()
             .ok_or_else(|| CudaError::Invalid("scratch buffers missing".into()))?;
-        let ids: Vec<u8> = tokens
-            .iter()
-            .flat_map(|&t| (t as i32).to_le_bytes())
+        let step: Vec<u8> = std::iter::once(pos as i32)
+            .chain(tokens.iter().map(|&t| t as i32))
+            .flat_map(i32::to_le_bytes)
             .collect();
-        s.tokens.upload(0, &ids)?;
-        let s = &*s;
+        s.step.upload(0, &step)?;
+        let s = &**s;
+        let cache = (k_cache.as_slice(), v_cache.as_slice());
+        let graph = n == 1 && graphs_enabled();
+        // A capture cannot load kernels (CUDA loads a module's kernels at their first
+        // launch), so the model's first decode step runs eagerly and later ones are recorded.
+        if graph && decode_graph.is_none() && self.decode_warm.load(Ordering::Relaxed) {
+            let recorded = Graph::capture(self.dev.stream(), || {
+                self.encode(cache, s, 1, s.n_splits, Some(Logits::Last))
+                    .map(|_| ())
+            })?;
+            *decode_graph = Some(recorded);
+        }
+        let m = match decode_graph.as_ref().filter(|_| graph) {
+            Some(g) => {
+                g.launch()?;
+                1
+            }
+            None => {
+                // With graphs, attention spans the whole capacity as in the recording.
+                let splits = if graph { s.n_splits } else { n_splits_needed };
+                let m = self.encode(cache, s, n, splits, logits)?;
+                if n == 1 {
+                    self.decode_warm.store(true, Ordering::Relaxed);
+                }
+                m
+            }
+        };
+        state.pos = pos + n;
+        if m == 0 {
+            return Ok(self.dev.synchronize()?);
+        }
+        let mut bytes = vec![0u8; m * self.cfg.n_vocab * 4];
+        s.logits.download(0, &mut bytes)?;
+        state.logits.extend(
+            bytes
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+        );
+        Ok(())
+    }
+
+    /// Queues the forward pass of the `n` tokens in `s.step` (nothing is waited for), with
+    /// attention in `n_splits` splits; returns how many rows of logits it leaves in
+    /// `s.logits` (0 when `logits` is `None`).
+    fn encode(
+        &self,
+        (k_cache, v_cache): (&[DeviceBuffer], &[DeviceBuffer]),
+        s: &Scratch,
+        n: usize,
+        n_splits: usize,
+        logits: Option<Logits>,
+    ) -> Result<usize, CudaError> {
+        let c = &self.cfg;
         let (e, qd, kvd, nff) = (c.n_embd, c.q_dim(), c.kv_dim(), c.n_ff);
         let qkv_stride = qd + 2 * kvd;
-        let n_splits = n_splits_needed;
+        let pos_ptr = s.step.ptr();
+        let tokens_ptr = s.step.at(4);
 
         // Token embeddings.
         let embd = &self.embd.parts[0];
@@ -379,7 +458,7 @@ impl CudaModel {
                 Arg::Ptr(embd.data.ptr()),
                 Arg::I32((e / 32) as i32),
                 Arg::I64(embd.row_bytes as i64),
-                Arg::Ptr(s.tokens.ptr()),
+                Arg::Ptr(tokens_ptr),
                 Arg::Ptr(s.x.ptr()),
             ],
         )?;
@@ -390,47 +469,56 @@ impl CudaModel {
         };
         let theta_scale = c.rope_freq_base.powf(-2.0 / c.rope_dim as f32);
         let neox = i32::from(c.arch.rope_style() == super::RopeStyle::Neox);
+        // The attention output is quantized by the merge kernel when each warp there holds
+        // whole q8 blocks.
+        let fused_q8 = c.head_dim.is_multiple_of(32);
         for (il, layer) in self.layers.iter().enumerate() {
             self.rms_norm(s.x.ptr(), &layer.attn_norm, s, n)?;
             self.linear(&layer.qkv, hin, s.qkv.ptr(), qkv_stride, n, false, s)?;
             self.k.launch(
                 &self.k.rope_store,
-                (n as u32, 1, 1),
-                256,
+                ((c.n_head + 2 * c.n_head_kv) as u32, n as u32, 1),
+                64,
                 &[
                     Arg::Ptr(s.qkv.ptr()),
                     Arg::I32(qkv_stride as i32),
-                    Arg::Ptr(state.k_cache[il].ptr()),
-                    Arg::Ptr(state.v_cache[il].ptr()),
+                    Arg::Ptr(k_cache[il].ptr()),
+                    Arg::Ptr(v_cache[il].ptr()),
                     Arg::I32(c.n_head as i32),
                     Arg::I32(c.n_head_kv as i32),
                     Arg::I32(c.head_dim as i32),
                     Arg::I32(c.rope_dim as i32),
                     Arg::I32(neox),
-                    Arg::I32(pos as i32),
+                    Arg::Ptr(pos_ptr),
                     Arg::F32(theta_scale),
                 ],
             )?;
             self.k.launch(
                 &self.k.attn_split,
-                (c.n_head as u32, n as u32, n_splits as u32),
+                (c.n_head as u32, grid1(n, ATT_Q), n_splits as u32),
                 128,
                 &[
                     Arg::Ptr(s.qkv.ptr()),
                     Arg::I32(qkv_stride as i32),
-                    Arg::Ptr(state.k_cache[il].ptr()),
-                    Arg::Ptr(state.v_cache[il].ptr()),
+                    Arg::Ptr(k_cache[il].ptr()),
+                    Arg::Ptr(v_cache[il].ptr()),
                     Arg::I32(kvd as i32),
                     Arg::I32(c.n_head as i32),
                     Arg::I32((c.n_head / c.n_head_kv) as i32),
                     Arg::I32(c.head_dim as i32),
-                    Arg::I32(pos as i32),
+                    Arg::Ptr(pos_ptr),
                     Arg::F32(1.0 / (c.head_dim as f32).sqrt()),
                     Arg::I32(n_splits as i32),
+                    Arg::I32(n as i32),
                     Arg::Ptr(s.part_o.ptr()),
                     Arg::Ptr(s.part_ml.ptr()),
                 ],
             )?;
+            let (q8, ds8) = if fused_q8 {
+                (s.xq.ptr(), s.xds.ptr())
+            } else {
+                (0, 0)
+            };
             self.k.launch(
                 &self.k.attn_combine,
                 (c.n_head as u32, n as u32, 1),
@@ -443,9 +531,13 @@ impl CudaModel {
                     Arg::I32(c.head_dim as i32),
                     Arg::I32(n_splits as i32),
                     Arg::I32(qd as i32),
+                    Arg::Ptr(q8),
+                    Arg::Ptr(ds8),
                 ],
             )?;
-            self.quantize(s.attn.ptr(), qd, n, s)?;
+            if !fused_q8 {
+                self.quantize(s.attn.ptr(), qd, n, s)?;
+            }
             let ain = Input {
                 f32: s.attn.ptr(),
                 xq: s.xq.ptr(),
@@ -474,30 +566,22 @@ impl CudaModel {
             };
             self.linear(&layer.down, fin, s.x.ptr(), e, n, true, s)?;
         }
-        state.pos = pos + n;
 
         let (first, m) = match logits {
-            None => return Ok(self.dev.synchronize()?),
+            None => return Ok(0),
             Some(Logits::Last) => (n - 1, 1),
             Some(Logits::All) => (0, n),
         };
         self.rms_norm(s.x.at(first * e * 4), &self.output_norm, s, m)?;
         self.linear(self.output(), hin, s.logits.ptr(), c.n_vocab, m, false, s)?;
-        let mut bytes = vec![0u8; m * c.n_vocab * 4];
-        s.logits.download(0, &mut bytes)?;
-        state.logits.extend(
-            bytes
-                .chunks_exact(4)
-                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])),
-        );
-        Ok(())
+        Ok(m)
     }
 
     /// h = rms_norm(x) · w for `n` rows of the embedding size, also as q8.
     fn rms_norm(&self, x: u64, w: &DeviceBuffer, s: &Scratch, n: usize) -> Result<(), CudaError> {
         self.k.launch(
             &self.k.rms_norm_q8,
-            (n as u32, 1, 1),
+            (grid1(self.cfg.n_embd / 32, 8), n as u32, 1),
             256,
             &[
                 Arg::Ptr(x),
@@ -561,7 +645,7 @@ impl CudaModel {
                 let chunks = p.rows * nchunks;
                 self.k.launch(
                     &tk.dequant,
-                    (grid1(chunks, 8), 1, 1),
+                    (grid1(chunks, 64), 1, 1),
                     256,
                     &[
                         Arg::Ptr(p.data.ptr()),

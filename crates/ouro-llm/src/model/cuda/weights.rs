@@ -1,6 +1,7 @@
-//! The model's tensors on the GPU: matrices uploaded as-is (quantized blocks), matrices
-//! that share an input (Q, K and V; gate and up) placed back to back when their types
-//! match, so one kernel launch computes them all; norm weights and biases as f32.
+//! The model's tensors on the GPU: quantized matrices as their blocks (the legacy types'
+//! rows split into block heads and quant arrays, see [`SplitLayout`]), matrices that share
+//! an input (Q, K and V; gate and up) placed back to back when their types match, so one
+//! kernel launch computes them all; norm weights and biases as f32.
 
 use std::sync::Arc;
 
@@ -43,6 +44,92 @@ impl Linear {
     }
 }
 
+/// How the rows of a legacy quant type are laid out on the GPU: the row's block heads (scale,
+/// min, high bits: `head` bytes each) side by side, padded to 16 bytes, then its blocks'
+/// quant arrays (`quants` bytes each), so that the kernels read quants with aligned 16-byte
+/// loads (a file's 18-byte Q4_0 blocks only allow 2-byte ones). kernels.cu's `quants()`
+/// addresses the same layout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SplitLayout {
+    pub head: usize,
+    pub quants: usize,
+}
+
+impl SplitLayout {
+    /// The layout of `ty`, or `None` for types kept as in the file (K-quants, floats).
+    pub fn of(ty: GgmlType) -> Option<SplitLayout> {
+        let (head, quants) = match ty {
+            GgmlType::Q4_0 => (2, 16),
+            GgmlType::Q4_1 => (4, 16),
+            GgmlType::Q5_0 => (6, 16),
+            GgmlType::Q5_1 => (8, 16),
+            GgmlType::Q8_0 => (2, 32),
+            _ => return None,
+        };
+        Some(SplitLayout { head, quants })
+    }
+
+    fn block(self) -> usize {
+        self.head + self.quants
+    }
+
+    /// Bytes of one split row of `blocks` blocks (a multiple of 16).
+    pub fn row_bytes(self, blocks: usize) -> usize {
+        (blocks * self.head).next_multiple_of(16) + blocks * self.quants
+    }
+
+    /// Splits whole rows of file blocks (`src`, rows of `blocks` blocks) into `dst`, rows of
+    /// [`Self::row_bytes`]; padding bytes are zero.
+    pub fn split_rows(self, src: &[u8], blocks: usize, dst: &mut [u8]) {
+        let (in_row, out_row) = (blocks * self.block(), self.row_bytes(blocks));
+        let heads_len = out_row - blocks * self.quants;
+        for (s, d) in src.chunks_exact(in_row).zip(dst.chunks_exact_mut(out_row)) {
+            let (heads, quants) = d.split_at_mut(heads_len);
+            heads.fill(0);
+            for ((b, h), q) in s
+                .chunks_exact(self.block())
+                .zip(heads.chunks_exact_mut(self.head))
+                .zip(quants.chunks_exact_mut(self.quants))
+            {
+                h.copy_from_slice(&b[..self.head]);
+                q.copy_from_slice(&b[self.head..]);
+            }
+        }
+    }
+}
+
+/// Uploads `src` (whole rows of `ty`, each `cols` wide) at `offset` of `data`, split as
+/// [`SplitLayout`] says for the legacy types (spread over the CPU's cores, rows at a time);
+/// returns the bytes written.
+fn upload_rows(
+    data: &mut DeviceBuffer,
+    offset: usize,
+    src: &[u8],
+    ty: GgmlType,
+    cols: usize,
+) -> Result<usize, CudaError> {
+    let Some(layout) = SplitLayout::of(ty) else {
+        data.upload(offset, src)?;
+        return Ok(src.len());
+    };
+    let blocks = cols / ty.block_size();
+    let (in_row, out_row) = (blocks * layout.block(), layout.row_bytes(blocks));
+    let rows = src.len() / in_row.max(1);
+    let mut split = vec![0u8; rows * out_row];
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let per = rows.div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        for (s, d) in src
+            .chunks(per * in_row)
+            .zip(split.chunks_mut(per * out_row))
+        {
+            scope.spawn(move || layout.split_rows(s, blocks, d));
+        }
+    });
+    data.upload(offset, &split)?;
+    Ok(split.len())
+}
+
 /// Uploads `f32` values.
 pub fn upload_f32(pool: &Arc<DevicePool>, values: &[f32]) -> Result<DeviceBuffer, CudaError> {
     let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
@@ -79,14 +166,16 @@ pub fn upload_linear(
             .iter()
             .map(|(m, _)| m.view(file))
             .collect::<Result<Vec<_>, ModelError>>()?;
-        let total: usize = views.iter().map(|v| v.data.len()).sum();
+        let rows: usize = group.iter().map(|(m, _)| m.rows).sum();
+        let total = match SplitLayout::of(ty) {
+            Some(layout) => rows * layout.row_bytes(cols / ty.block_size()),
+            None => views.iter().map(|v| v.data.len()).sum(),
+        };
         let mut data = pool.buffer(total)?;
         let mut off = 0;
         for v in &views {
-            data.upload(off, v.data)?;
-            off += v.data.len();
+            off += upload_rows(&mut data, off, v.data, ty, cols)?;
         }
-        let rows: usize = group.iter().map(|(m, _)| m.rows).sum();
         let bias = if group.iter().any(|(_, b)| b.is_some()) {
             let mut all = Vec::with_capacity(rows);
             for (m, b) in group {
@@ -112,4 +201,60 @@ pub fn upload_linear(
         i = j;
     }
     Ok(Linear { parts, cols })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_rows_put_heads_first_and_quants_16_byte_aligned() {
+        let layout = SplitLayout::of(GgmlType::Q4_0).unwrap();
+        // Two rows of three 18-byte blocks: block b of row r is filled with 10 * r + b.
+        let src: Vec<u8> = (0..2)
+            .flat_map(|r| (0..3).flat_map(move |b| [10 * r + b; 18]))
+            .collect();
+        let row = layout.row_bytes(3);
+        assert_eq!(row, 16 + 48);
+        let mut dst = vec![0xAAu8; 2 * row];
+        layout.split_rows(&src, 3, &mut dst);
+        for r in 0..2u8 {
+            let d = &dst[r as usize * row..][..row];
+            assert_eq!(
+                &d[..6],
+                &[
+                    10 * r,
+                    10 * r,
+                    10 * r + 1,
+                    10 * r + 1,
+                    10 * r + 2,
+                    10 * r + 2
+                ]
+            );
+            assert!(d[6..16].iter().all(|&b| b == 0), "padding is zeroed");
+            for b in 0..3u8 {
+                assert!(
+                    d[16 + 16 * b as usize..][..16]
+                        .iter()
+                        .all(|&x| x == 10 * r + b)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn rows_of_eight_blocks_keep_their_size() {
+        for ty in [
+            GgmlType::Q4_0,
+            GgmlType::Q4_1,
+            GgmlType::Q5_0,
+            GgmlType::Q5_1,
+            GgmlType::Q8_0,
+        ] {
+            let layout = SplitLayout::of(ty).unwrap();
+            assert_eq!(layout.row_bytes(128), 128 * ty.type_size(), "{ty}");
+            assert_eq!(layout.block(), ty.type_size(), "{ty}");
+        }
+        assert_eq!(SplitLayout::of(GgmlType::Q4K), None);
+    }
 }
