@@ -9,13 +9,13 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::devices::cpu::meminfo_kib;
 use crate::devices::nvml::{NvmlFigures, NvmlHandle};
 
 /// The CPU's load and memory at one instant.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct CpuSample {
     /// Percent of all cores busy since the previous sample (`None` on the first).
     pub utilization: Option<f32>,
@@ -24,7 +24,7 @@ pub struct CpuSample {
 }
 
 /// One reading of every device.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Sample {
     /// 0, 1, 2, ... in the order taken.
     pub seq: u64,

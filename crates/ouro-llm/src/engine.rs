@@ -3,9 +3,11 @@
 //! cancellation, and decoding under a grammar: see [`crate::constrained`]).
 
 use std::path::Path;
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
+
+use ouro_core::engine_status::{StatusWriter, status_dir};
 
 use crate::chat_template::{ChatMessage, ChatTemplate, ChatTemplateError};
 use crate::constrained::{ConstrainedError, Grammar, GrammarCompiler, Guide};
@@ -51,6 +53,8 @@ pub struct Engine {
     grammars: OnceLock<GrammarCompiler>,
     /// Where the model runs (the CPU, or a GPU with the weights uploaded).
     pub placement: Placement,
+    /// Publishes the token counts and speed for the dashboard.
+    status: Mutex<StatusWriter>,
 }
 
 /// What to generate.
@@ -149,7 +153,7 @@ impl Engine {
         threads: usize,
         choice: DeviceChoice,
     ) -> Result<(Engine, Option<String>), EngineError> {
-        let model = Model::load(path)?;
+        let model = Model::load(path.as_ref())?;
         let tokenizer = Tokenizer::from_gguf(model.file())?;
         let template = ChatTemplate::from_gguf(model.file())?;
         let threads = if threads == 0 {
@@ -158,6 +162,11 @@ impl Engine {
             threads
         };
         let (placement, note) = Placement::new(&model, choice)?;
+        let name = path
+            .as_ref()
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        let status = StatusWriter::new(&status_dir(), &name, &placement.describe());
         let engine = Engine {
             model,
             tokenizer,
@@ -165,6 +174,7 @@ impl Engine {
             pool: ThreadPool::new(threads).map_err(EngineError::Threads)?,
             grammars: OnceLock::new(),
             placement,
+            status: Mutex::new(status),
         };
         Ok((engine, note))
     }
@@ -181,9 +191,14 @@ impl Engine {
         tokens: &[u32],
         logits: Logits,
     ) -> Result<&'s [f32], EngineError> {
-        Ok(self
+        let logits = self
             .placement
-            .forward(&self.model, seq, tokens, logits, &self.pool)?)
+            .forward(&self.model, seq, tokens, logits, &self.pool)?;
+        self.status
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .record(tokens.len());
+        Ok(logits)
     }
 
     /// The grammar compiler for this model's vocabulary, built on first use.

@@ -114,6 +114,10 @@ pub enum FeedKind {
     ToolResult,
     PermissionAllowed,
     PermissionDenied,
+    /// The session started, resumed, compacted its context or ended a run.
+    Note,
+    /// Something failed, or a record could not be read.
+    Error,
 }
 
 /// One line of the agent's live transcript.

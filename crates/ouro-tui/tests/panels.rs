@@ -1,6 +1,8 @@
 //! Snapshot tests of every panel and of the whole screen, drawn on ratatui's TestBackend from
-//! the recorded inputs in `tests/fixtures/` (real `/proc` files of the build machine; an
-//! `nvidia-smi` CSV stream; loop, agent and engine samples as JSON), at 80x24 and 200x60.
+//! the recorded inputs in `tests/fixtures/` (real `/proc` files of the build machine; `ouro
+//! gpu watch --json` samples recorded on an H100 while a benchmark ran; an engine's status
+//! file read while it generated; a real agent session's journal; a loop sample as JSON), at
+//! 80x24 and 200x60.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -8,13 +10,13 @@ use std::time::Duration;
 use insta::assert_snapshot;
 use ouro_tui::app::{AppState, Key, Panel, update};
 use ouro_tui::data::{
-    AgentFeed, AgentStatus, EngineSample, GpuReading, GpuSample, LoopSnapshot, LoopStatus, Reading,
+    AgentFeed, AgentStatus, EngineSample, GpuReading, LoopSnapshot, LoopStatus, Reading,
 };
 use ouro_tui::model::Model;
 use ouro_tui::panels::status::FrameStats;
 use ouro_tui::panels::{agent, engine, gpu, loop_panel, system};
 use ouro_tui::snapshot::{Size, frame_text};
-use ouro_tui::sources::{nvidia_smi, proc};
+use ouro_tui::sources::{self, proc};
 use ouro_tui::theme::Theme;
 use ouro_tui::ui::buffer_text;
 use ratatui::Terminal;
@@ -35,18 +37,12 @@ fn fixture(name: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-/// The `nvidia-smi` stream, one reading per sampling interval (a new interval starts when a
-/// device index repeats).
-fn gpu_readings() -> Vec<Vec<GpuSample>> {
-    let mut out: Vec<Vec<GpuSample>> = Vec::new();
-    for line in fixture("nvidia-smi.csv").lines() {
-        let s = nvidia_smi::parse_line(line).expect("a query line");
-        match out.last_mut() {
-            Some(last) if !last.iter().any(|d| d.index == s.index) => last.push(s),
-            _ => out.push(vec![s]),
-        }
-    }
-    out
+/// The recorded telemetry samples, as the GPU source turns them into readings.
+fn gpu_readings() -> Vec<GpuReading> {
+    fixture("gpu-watch.jsonl")
+        .lines()
+        .map(|line| sources::gpu::reading(&serde_json::from_str(line).expect("a telemetry sample")))
+        .collect()
 }
 
 /// One system sample per pair of consecutive `/proc/stat` recordings.
@@ -66,12 +62,24 @@ fn loop_snapshot() -> LoopSnapshot {
     serde_json::from_str(&fixture("loop.json")).expect("loop.json")
 }
 
+/// The journal of a real session (`ouro agent --provider local` on SmolLM2-135M, read-only
+/// mode, 4 iterations), read as the session source reads a live one.
 fn agent_feed() -> AgentFeed {
-    serde_json::from_str(&fixture("agent.json")).expect("agent.json")
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/agent-session");
+    let records = ouro_core::journal::read_newest(&dir, sources::session::FEED_RECORDS)
+        .expect("the recorded journal");
+    AgentFeed {
+        session: "20261122T185427-2b3b".into(),
+        lines: sources::session::feed_lines(&records),
+    }
 }
 
+/// An engine's status file, read once a second while `ouro llm bench` generated on the CPU.
 fn engine_samples() -> Vec<EngineSample> {
-    serde_json::from_str(&fixture("engine.json")).expect("engine.json")
+    fixture("engine-status.jsonl")
+        .lines()
+        .map(|line| sources::engine::engine_sample(&serde_json::from_str(line).expect("a status")))
+        .collect()
 }
 
 /// Every recorded input replayed into a model, as the event loop would.
@@ -80,7 +88,7 @@ fn busy_model() -> Model {
     let systems = system_samples();
     let engines = engine_samples();
     let reading = |i: usize| Reading {
-        gpu: GpuReading::Devices(gpus[i.min(gpus.len() - 1)].clone()),
+        gpu: gpus[i.min(gpus.len() - 1)].clone(),
         system: systems.get(i).cloned(),
         loop_status: LoopStatus::Running(loop_snapshot()),
         agent: AgentStatus::Session(agent_feed()),
@@ -97,7 +105,7 @@ fn busy_model() -> Model {
 fn idle_model() -> Model {
     Model::new(Reading {
         gpu: GpuReading::NoGpu {
-            reason: "no NVIDIA driver tools (nvidia-smi is not on PATH)".into(),
+            reason: "NVML: libnvidia-ml.so not found or not loadable".into(),
         },
         system: system_samples().pop(),
         loop_status: LoopStatus::Absent {

@@ -4,10 +4,10 @@
 use nvml_wrapper::Nvml;
 use nvml_wrapper::enum_wrappers::device::{Clock, TemperatureSensor};
 use nvml_wrapper::error::NvmlError;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What NVML reports for one GPU. A figure the driver does not give is `None`.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct NvmlFigures {
     pub index: u32,
     pub name: String,

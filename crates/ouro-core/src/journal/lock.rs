@@ -2,14 +2,23 @@
 //!
 //! The lock is held as long as the [`DirLock`] lives and is released by the operating
 //! system when the process dies, however it dies, so a crash never leaves it stuck.
+//!
+//! The lock belongs to the open file, and a child forked by another thread of this process
+//! shares that file until it calls `exec` (which closes it: Rust opens files close-on-exec).
+//! A lock dropped during that window stays held for a moment longer, so taking it retries
+//! for up to [`RETRY_FOR`] before reporting the directory as in use.
 
 use std::fs::{File, OpenOptions};
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use super::JournalError;
 
 /// Name of the lock file inside a journal directory.
 pub(crate) const LOCK_NAME: &str = "LOCK";
+
+/// How long a held lock is retried before the directory is reported as in use.
+const RETRY_FOR: Duration = Duration::from_millis(250);
 
 /// A held lock on a journal directory.
 #[derive(Debug)]
@@ -29,13 +38,21 @@ impl DirLock {
             .truncate(false)
             .open(&path)
             .map_err(|e| JournalError::io("open lock file", &path, e))?;
-        match fs4::FileExt::try_lock(&file) {
-            Ok(()) => Ok(DirLock { _file: file }),
-            Err(fs4::TryLockError::WouldBlock) => Err(JournalError::Locked {
-                dir: dir.to_path_buf(),
-                lock: path,
-            }),
-            Err(fs4::TryLockError::Error(e)) => Err(JournalError::io("lock", &path, e)),
+        let start = Instant::now();
+        loop {
+            match fs4::FileExt::try_lock(&file) {
+                Ok(()) => return Ok(DirLock { _file: file }),
+                Err(fs4::TryLockError::WouldBlock) if start.elapsed() < RETRY_FOR => {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                Err(fs4::TryLockError::WouldBlock) => {
+                    return Err(JournalError::Locked {
+                        dir: dir.to_path_buf(),
+                        lock: path,
+                    });
+                }
+                Err(fs4::TryLockError::Error(e)) => return Err(JournalError::io("lock", &path, e)),
+            }
         }
     }
 }

@@ -8,7 +8,7 @@
 //! Opening a journal recovers it ([`RecoveryReport`]): a torn or damaged tail of the last
 //! segment is truncated away, damage anywhere else is an error naming the file and
 //! offset. Durability follows the [`FsyncPolicy`]. A `LOCK` file keeps a second writer
-//! (in any process) out.
+//! (in any process) out; [`read_newest`] lets monitors read a live journal without it.
 //!
 //! A checkpoint stores the caller's state as of some lsn; after it, [`Journal::compact`]
 //! may delete the segments it covers. To resume, load the latest checkpoint and replay
@@ -43,6 +43,7 @@
 mod append;
 mod checkpoint;
 mod error;
+mod follow;
 mod frame;
 mod fsio;
 mod layout;
@@ -59,6 +60,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 pub use error::JournalError;
+pub use follow::read_newest;
 pub use options::{DEFAULT_SEGMENT_SIZE, FsyncPolicy, JournalOptions, TailRecovery};
 pub use reader::RecordIter;
 pub use recovery::{RecoveryReport, Truncation};

@@ -1,5 +1,5 @@
 //! The agent panel: the running session's live transcript (messages, tool calls and their
-//! results, permission decisions), newest at the bottom.
+//! results, permission decisions, notes and errors), newest at the bottom.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -44,6 +44,8 @@ pub fn render(model: &Model, theme: &Theme, focused: bool, area: Rect, buf: &mut
                 FeedKind::ToolResult => ("     ↳ ", theme.dim),
                 FeedKind::PermissionAllowed => ("perm ✓ ", theme.good),
                 FeedKind::PermissionDenied => ("perm ✗ ", theme.bad),
+                FeedKind::Note => ("···· ", theme.dim),
+                FeedKind::Error => ("err  ✗ ", theme.bad),
             };
             let first = l.text.lines().next().unwrap_or("");
             line(vec![

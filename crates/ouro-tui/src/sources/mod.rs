@@ -1,12 +1,14 @@
 //! Where the dashboard's data comes from. [`Source`] is the seam: the event loop asks it for
-//! a [`Reading`] at every tick. [`LocalSources`] reads this machine (`/proc`, `nvidia-smi`)
-//! and the repository's `.ouro/` folder; the lead swaps its parts for ouro-compute's
-//! sampler and the loop and agent adapters as those crates land.
+//! a [`Reading`] at every tick. [`LocalSources`] reads this machine (`/proc`, the GPUs
+//! through ouro-compute's NVML sampler), the running engines' status files and the
+//! repository's `.ouro/` folder (the loop's task store, the agent's session journals).
 
+pub mod engine;
+pub mod gpu;
 pub mod loop_store;
-pub mod nvidia_smi;
 pub mod proc;
 pub mod repo;
+pub mod session;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -29,7 +31,9 @@ pub trait Source {
 pub struct LocalSources {
     repo: PathBuf,
     system: proc::ProcReader,
-    gpu: nvidia_smi::NvidiaSmi,
+    gpu: gpu::GpuSource,
+    engine: engine::EngineSource,
+    agent: session::SessionSource,
 }
 
 impl LocalSources {
@@ -40,9 +44,11 @@ impl LocalSources {
         // Primes the CPU counters so that the first reading has utilization.
         let _ = system.read();
         LocalSources {
-            repo,
             system,
-            gpu: nvidia_smi::NvidiaSmi::start(interval),
+            gpu: gpu::GpuSource::start(interval),
+            engine: engine::EngineSource::new(),
+            agent: session::SessionSource::new(&repo),
+            repo,
         }
     }
 }
@@ -53,8 +59,8 @@ impl Source for LocalSources {
             gpu: self.gpu.read(),
             system: self.system.read(),
             loop_status: repo::loop_status(&self.repo),
-            agent: repo::agent_status(&self.repo),
-            engine: None,
+            agent: self.agent.read(),
+            engine: self.engine.read(),
         }
     }
 
