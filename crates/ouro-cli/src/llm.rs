@@ -451,13 +451,14 @@ fn compare(args: CompareArgs) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         println!(
-            "{} ({}): prompt {} tokens, rel. logit error {:.2e} (element-wise max {:.2e}); {} greedy steps, rel. error {:.2e} (element-wise max {:.2e}), argmax agrees {}/{}{}; tolerance {:.0e}: {}; CPU noise floor (batched vs token by token) {:.2e}, {} argmax flips: {}",
+            "{} ({}): prompt {} tokens, rel. logit error {:.2e} (element-wise max {:.2e}); {} greedy steps, rel. error {:.2e} against the CPU's batched logits ({:.2e} against its token-by-token ones, element-wise max {:.2e}), argmax agrees {}/{}{}; tolerance {:.0e}: {}; CPU noise floor (batched vs token by token) {:.2e}, {} argmax flips: {}",
             report.device,
             report.weight_type,
             report.prompt_tokens,
             report.rel_error_prompt,
             report.max_rel_error_prompt,
             report.steps,
+            report.rel_error_decode_batched,
             report.rel_error_decode,
             report.max_rel_error_decode,
             report.greedy_agreement,
