@@ -451,7 +451,7 @@ fn compare(args: CompareArgs) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         println!(
-            "{} ({}): prompt {} tokens, rel. logit error {:.2e} (element-wise max {:.2e}); {} greedy steps, rel. error {:.2e} against the CPU's batched logits ({:.2e} against its token-by-token ones, element-wise max {:.2e}), argmax agrees {}/{}{}; tolerance {:.0e}: {}; CPU noise floor (batched vs token by token) {:.2e}, {} argmax flips: {}",
+            "{} ({}): prompt {} tokens, rel. logit error {:.2e} (element-wise max {:.2e}); {} greedy steps, rel. error {:.2e} against the CPU's batched logits ({:.2e} against its token-by-token ones, element-wise max {:.2e}), argmax agrees with the batched logits' {}/{} and with the CPU's greedy tokens {}/{}{}; tolerance {:.0e}: {}; CPU noise floor (batched vs token by token) {:.2e}, {} argmax flips: {}",
             report.device,
             report.weight_type,
             report.prompt_tokens,
@@ -461,6 +461,8 @@ fn compare(args: CompareArgs) -> Result<()> {
             report.rel_error_decode_batched,
             report.rel_error_decode,
             report.max_rel_error_decode,
+            report.argmax_agreement_batched,
+            report.steps,
             report.greedy_agreement,
             report.steps,
             report.first_divergence.map_or(String::new(), |i| format!(
