@@ -79,7 +79,8 @@ pub struct RunningTask {
     pub id: String,
     pub title: String,
     pub attempt: u32,
-    pub max_attempts: u32,
+    /// The loop's `max_attempts`, from the repository's `ouro.toml` when it can be read.
+    pub max_attempts: Option<u32>,
     pub elapsed_ms: u64,
 }
 

@@ -1,8 +1,8 @@
 //! Snapshot tests of every panel and of the whole screen, drawn on ratatui's TestBackend from
 //! the recorded inputs in `tests/fixtures/` (real `/proc` files of the build machine; `ouro
 //! gpu watch --json` samples recorded on an H100 while a benchmark ran; an engine's status
-//! file read while it generated; a real agent session's journal; a loop sample as JSON), at
-//! 80x24 and 200x60.
+//! file read while it generated; a real agent session's journal; a real task store copied
+//! while `ouro loop` ran), at 80x24 and 200x60.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -58,8 +58,22 @@ fn system_samples() -> Vec<ouro_tui::data::SystemSample> {
         .collect()
 }
 
+/// A real task store, copied from a demo repository while `ouro loop` worked on its last task
+/// (earlier runs by the local agent on SmolLM2-135M, later ones by a scripted command coder),
+/// read as the loop panel reads a live one, at the moment it was copied.
 fn loop_snapshot() -> LoopSnapshot {
-    serde_json::from_str(&fixture("loop.json")).expect("loop.json")
+    const CAPTURED_MS: i64 = 1_795_382_771_210;
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let store = dir.path().join("tasks.db");
+    std::fs::copy(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/loop-store/tasks.db"),
+        &store,
+    )
+    .expect("the recorded store");
+    match sources::loop_store::snapshot_at(&store, CAPTURED_MS) {
+        LoopStatus::Running(snapshot) => snapshot,
+        LoopStatus::Absent { reason } => panic!("the recorded store: {reason}"),
+    }
 }
 
 /// The journal of a real session (`ouro agent --provider local` on SmolLM2-135M, read-only
@@ -87,10 +101,11 @@ fn busy_model() -> Model {
     let gpus = gpu_readings();
     let systems = system_samples();
     let engines = engine_samples();
+    let tasks = loop_snapshot();
     let reading = |i: usize| Reading {
         gpu: gpus[i.min(gpus.len() - 1)].clone(),
         system: systems.get(i).cloned(),
-        loop_status: LoopStatus::Running(loop_snapshot()),
+        loop_status: LoopStatus::Running(tasks.clone()),
         agent: AgentStatus::Session(agent_feed()),
         engine: engines.get(i.min(engines.len() - 1)).cloned(),
     };

@@ -75,7 +75,10 @@ fn list(
     for (i, t) in tasks.iter().enumerate().skip(first).take(visible) {
         let (mark, word, style) = badge(t.state, theme);
         let attempts = match (t.state, &snapshot.running) {
-            (TaskState::Running, Some(r)) => format!("attempt {}/{}", r.attempt, r.max_attempts),
+            (TaskState::Running, Some(r)) => match r.max_attempts {
+                Some(max) => format!("attempt {}/{max}", r.attempt),
+                None => format!("attempt {}", r.attempt),
+            },
             _ => format!(
                 "{} attempt{}",
                 t.attempts,
@@ -117,7 +120,10 @@ fn details(snapshot: &LoopSnapshot, task: &TaskRef, theme: &Theme, area: Rect, b
         ]),
     ];
     let attempts = match (&snapshot.running, task.state) {
-        (Some(r), TaskState::Running) => format!("{} of {}", r.attempt, r.max_attempts),
+        (Some(r), TaskState::Running) => match r.max_attempts {
+            Some(max) => format!("{} of {max}", r.attempt),
+            None => r.attempt.to_string(),
+        },
         _ => task.attempts.to_string(),
     };
     lines.push(line(vec![

@@ -15,7 +15,13 @@ const RECENT: u32 = 10;
 
 /// The store's queue as the loop panel shows it, or why it could not be read.
 pub fn snapshot(store: &Path) -> LoopStatus {
-    match read(store) {
+    snapshot_at(store, now_ms())
+}
+
+/// [`snapshot`] as seen at `now_ms` (milliseconds since the Unix epoch), which the running
+/// task's elapsed time is measured to.
+pub fn snapshot_at(store: &Path, now_ms: i64) -> LoopStatus {
+    match read(store, now_ms) {
         Ok(snapshot) => LoopStatus::Running(snapshot),
         Err(e) => LoopStatus::Absent {
             reason: format!("cannot read the task store {}: {e}", store.display()),
@@ -29,14 +35,13 @@ fn now_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
-fn read(path: &Path) -> Result<LoopSnapshot, ouro_loop::LoopError> {
+fn read(path: &Path, now: i64) -> Result<LoopSnapshot, ouro_loop::LoopError> {
     let store = TaskStore::open(path)?;
     let counts = store
         .counts()?
         .into_iter()
         .map(|(status, n)| (status.as_str().to_string(), n))
         .collect();
-    let now = now_ms();
     let running = store
         .list(Some(Status::InProgress))?
         .into_iter()
@@ -46,7 +51,7 @@ fn read(path: &Path) -> Result<LoopSnapshot, ouro_loop::LoopError> {
             Ok(RunningTask {
                 elapsed_ms: started.map_or(0, |s| (now - s).max(0) as u64),
                 attempt: task.attempts,
-                max_attempts: 0,
+                max_attempts: None,
                 title: task.title,
                 id: task.id,
             })
