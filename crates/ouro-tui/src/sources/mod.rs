@@ -10,7 +10,7 @@ pub mod proc;
 pub mod repo;
 pub mod session;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use crate::data::Reading;
@@ -29,11 +29,11 @@ pub trait Source {
 /// This machine and one repository.
 #[derive(Debug)]
 pub struct LocalSources {
-    repo: PathBuf,
     system: proc::ProcReader,
     gpu: gpu::GpuSource,
     engine: engine::EngineSource,
     agent: session::SessionSource,
+    tasks: repo::LoopSource,
 }
 
 impl LocalSources {
@@ -48,7 +48,7 @@ impl LocalSources {
             gpu: gpu::GpuSource::start(interval),
             engine: engine::EngineSource::new(),
             agent: session::SessionSource::new(&repo),
-            repo,
+            tasks: repo::LoopSource::new(&repo),
         }
     }
 }
@@ -58,7 +58,7 @@ impl Source for LocalSources {
         Reading {
             gpu: self.gpu.read(),
             system: self.system.read(),
-            loop_status: repo::loop_status(&self.repo),
+            loop_status: self.tasks.read(),
             agent: self.agent.read(),
             engine: self.engine.read(),
         }
