@@ -1,6 +1,7 @@
 //! The agent panel's source: the newest agent session of the repository
-//! (`.ouro/sessions/<id>/journal`), read without taking the session's lock while the agent
-//! writes it, and turned into transcript lines (messages, tool calls and results,
+//! (`.ouro/sessions/<id>/journal`) or of one of the loop's worktrees (where `ouro loop` runs
+//! its agent: `.ouro/worktrees/<run>/.ouro/sessions/<id>/journal`), read without taking the
+//! session's lock while the agent writes it, and turned into transcript lines (messages, tool calls and results,
 //! permission decisions, compactions, errors, the end of a run).
 //!
 //! The journal is read again only when its newest segment has grown or changed; otherwise
@@ -18,9 +19,9 @@ use crate::data::{AgentFeed, AgentStatus, FeedKind, FeedLine};
 /// How many journal records the transcript keeps (the panel shows the newest that fit).
 pub const FEED_RECORDS: usize = 200;
 
-/// What identifies the state of a session's journal on disk: the session, the newest
-/// segment's name, its length and its modification time.
-type Signature = (String, Option<(String, u64, Option<SystemTime>)>);
+/// What identifies the state of a session's journal on disk: the session's folder, the
+/// newest segment's name, its length and its modification time.
+type Signature = (PathBuf, Option<(String, u64, Option<SystemTime>)>);
 
 /// Follows the newest session of one repository.
 #[derive(Debug)]
@@ -39,15 +40,14 @@ impl SessionSource {
 
     /// The newest session's transcript, or why there is none.
     pub fn read(&mut self) -> AgentStatus {
-        let sessions = sessions_dir(&self.repo);
-        let Some(id) = newest_session(&sessions) else {
+        let Some((dir, id)) = newest_session(&session_dirs(&self.repo)) else {
             self.last = None;
             return AgentStatus::Absent {
                 reason: format!("no agent session in {}", self.repo.display()),
             };
         };
-        let journal_dir = sessions.join(&id).join("journal");
-        let signature = (id.clone(), newest_segment(&journal_dir));
+        let journal_dir = dir.join("journal");
+        let signature = (dir, newest_segment(&journal_dir));
         if let Some((seen, status)) = &self.last
             && *seen == signature
         {
@@ -67,18 +67,38 @@ impl SessionSource {
     }
 }
 
-/// The newest session folder (by modification time) under `dir`.
-fn newest_session(dir: &Path) -> Option<String> {
-    std::fs::read_dir(dir)
-        .ok()?
+/// The folders that hold a repository's sessions: its own, and those of the loop's
+/// worktrees.
+fn session_dirs(repo: &Path) -> Vec<PathBuf> {
+    let mut dirs = vec![sessions_dir(repo)];
+    if let Ok(worktrees) = std::fs::read_dir(ouro_loop::StateDir::of(repo).worktrees()) {
+        dirs.extend(
+            worktrees
+                .filter_map(Result::ok)
+                .map(|e| sessions_dir(&e.path())),
+        );
+    }
+    dirs
+}
+
+/// The newest session (by its folder's modification time) in any of `dirs`: its folder and
+/// its id.
+fn newest_session(dirs: &[PathBuf]) -> Option<(PathBuf, String)> {
+    dirs.iter()
+        .filter_map(|dir| std::fs::read_dir(dir).ok())
+        .flatten()
         .filter_map(Result::ok)
         .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
         .filter_map(|e| {
             let modified = e.metadata().ok()?.modified().ok()?;
-            Some((modified, e.file_name().to_string_lossy().into_owned()))
+            Some((
+                modified,
+                e.path(),
+                e.file_name().to_string_lossy().into_owned(),
+            ))
         })
         .max()
-        .map(|(_, name)| name)
+        .map(|(_, path, id)| (path, id))
 }
 
 /// Name, length and modification time of the newest segment (`*.wal`) in a journal folder.
@@ -211,6 +231,26 @@ mod tests {
             panic!("no session expected")
         };
         assert!(reason.starts_with("no agent session in"), "{reason}");
+    }
+
+    #[test]
+    fn the_loops_agent_session_in_a_worktree_is_followed() {
+        let repo = temp_repo();
+        let user = |content: &str| AgentEvent::User {
+            content: content.into(),
+        };
+        let mut own = Session::create(repo.path(), FsyncPolicy::Never).unwrap();
+        own.record(&user("an older interactive session")).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let worktree = ouro_loop::StateDir::of(repo.path()).worktree("7", 1);
+        std::fs::create_dir_all(&worktree).unwrap();
+        let mut looped = Session::create(&worktree, FsyncPolicy::Never).unwrap();
+        looped.record(&user("the loop's task")).unwrap();
+        let AgentStatus::Session(feed) = SessionSource::new(repo.path()).read() else {
+            panic!("the worktree's session should be read")
+        };
+        assert_eq!(feed.session, looped.id());
+        assert_eq!(feed.lines[0].text, "the loop's task");
     }
 
     #[test]
