@@ -18,7 +18,7 @@ use super::JournalError;
 pub(crate) const LOCK_NAME: &str = "LOCK";
 
 /// How long a held lock is retried before the directory is reported as in use.
-const RETRY_FOR: Duration = Duration::from_millis(250);
+const RETRY_FOR: Duration = Duration::from_secs(1);
 
 /// A held lock on a journal directory.
 #[derive(Debug)]
