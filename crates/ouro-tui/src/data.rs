@@ -87,8 +87,8 @@ pub struct RunningTask {
 /// The loop's queue at one instant.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LoopSnapshot {
-    /// Task counts by the store's status names (`pending`, `in_progress`, `done`, `failed`, ...), in the
-    /// order the store lists them.
+    /// Task counts by the store's status names (`pending`, `in_progress`, `done`,
+    /// `failed`, ...), in the order the store lists them.
     pub counts: Vec<(String, u64)>,
     pub running: Option<RunningTask>,
     /// Newest first.

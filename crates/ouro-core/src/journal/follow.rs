@@ -36,7 +36,7 @@ pub fn read_newest(dir: &Path, limit: usize) -> Result<Vec<Record>, JournalError
 
 /// The complete records of one segment, or `None` when the file is gone.
 fn segment_records(path: &Path, first_lsn: u64) -> Result<Option<Vec<Record>>, JournalError> {
-    let reader = match SegmentReader::open(path, first_lsn, None) {
+    let mut reader = match SegmentReader::open(path, first_lsn, None) {
         Ok(Ok(reader)) => reader,
         // A header still being written: the segment has no records yet.
         Ok(Err(_damage)) => return Ok(Some(Vec::new())),
@@ -45,7 +45,6 @@ fn segment_records(path: &Path, first_lsn: u64) -> Result<Option<Vec<Record>>, J
         }
         Err(e) => return Err(e),
     };
-    let mut reader = reader;
     let mut records = Vec::new();
     let mut payload = Vec::new();
     while let Step::Record { lsn } = reader.next(&mut payload)? {

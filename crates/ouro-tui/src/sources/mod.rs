@@ -11,9 +11,18 @@ pub mod repo;
 pub mod session;
 
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use crate::data::Reading;
+
+/// Modification time and size of a file, if it exists: what changes when it is written,
+/// so that a source re-reads a file only when its stamp differs from the last one.
+pub(crate) type FileStamp = Option<(SystemTime, u64)>;
+
+pub(crate) fn file_stamp(path: &Path) -> FileStamp {
+    let meta = std::fs::metadata(path).ok()?;
+    Some((meta.modified().ok()?, meta.len()))
+}
 
 /// Something that can be asked for the current figures.
 pub trait Source {

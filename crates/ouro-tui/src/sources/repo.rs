@@ -3,13 +3,14 @@
 //! repository's agent sessions are followed by [`super::session`].
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
+use super::{FileStamp, file_stamp};
 use crate::data::{LoopSnapshot, LoopStatus};
 
-/// The repository's task store, if any.
+/// The repository's task store (ouro-loop's state folder decides where), if any.
 pub fn task_store(repo: &Path) -> PathBuf {
-    repo.join(".ouro").join("tasks.db")
+    ouro_loop::StateDir::of(repo).db()
 }
 
 /// What the loop panel can say about `repo`: its task store's queue, if it has one, with
@@ -34,9 +35,6 @@ pub fn loop_status(repo: &Path) -> LoopStatus {
         }
     }
 }
-
-/// Size and modification time of a file, if it exists.
-type FileStamp = Option<(SystemTime, u64)>;
 
 /// Follows a repository's loop for the dashboard: the task store is opened and queried only
 /// when its files or the config changed since the last reading; in between, the last
@@ -75,10 +73,7 @@ impl LoopSource {
         let wal = store.with_extension("db-wal");
         [store, wal, self.repo.join("ouro.toml")]
             .iter()
-            .map(|path| {
-                let meta = std::fs::metadata(path).ok()?;
-                Some((meta.modified().ok()?, meta.len()))
-            })
+            .map(|path| file_stamp(path))
             .collect()
     }
 }

@@ -1,27 +1,27 @@
 //! The agent panel's source: the newest agent session of the repository
 //! (`.ouro/sessions/<id>/journal`) or of one of the loop's worktrees (where `ouro loop` runs
 //! its agent: `.ouro/worktrees/<run>/.ouro/sessions/<id>/journal`), read without taking the
-//! session's lock while the agent writes it, and turned into transcript lines (messages, tool calls and results,
-//! permission decisions, compactions, errors, the end of a run).
+//! session's lock while the agent writes it, and turned into transcript lines (messages,
+//! tool calls and results, permission decisions, compactions, errors, the end of a run).
 //!
 //! The journal is read again only when its newest segment has grown or changed; otherwise
 //! the last transcript is kept.
 
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
 
 use ouro_agent::agent::events::{AgentEvent, Summary};
 use ouro_agent::session::sessions_dir;
 use ouro_core::journal::{self, Record};
 
+use super::{FileStamp, file_stamp};
 use crate::data::{AgentFeed, AgentStatus, FeedKind, FeedLine};
 
 /// How many journal records the transcript keeps (the panel shows the newest that fit).
 pub const FEED_RECORDS: usize = 200;
 
 /// What identifies the state of a session's journal on disk: the session's folder, the
-/// newest segment's name, its length and its modification time.
-type Signature = (PathBuf, Option<(String, u64, Option<SystemTime>)>);
+/// newest segment's name and its stamp.
+type Signature = (PathBuf, Option<(String, FileStamp)>);
 
 /// Follows the newest session of one repository.
 #[derive(Debug)]
@@ -101,18 +101,16 @@ fn newest_session(dirs: &[PathBuf]) -> Option<(PathBuf, String)> {
         .map(|(_, path, id)| (path, id))
 }
 
-/// Name, length and modification time of the newest segment (`*.wal`) in a journal folder.
-fn newest_segment(dir: &Path) -> Option<(String, u64, Option<SystemTime>)> {
+/// Name and stamp of the newest segment (`*.wal`) in a journal folder.
+fn newest_segment(dir: &Path) -> Option<(String, FileStamp)> {
     let entry = std::fs::read_dir(dir)
         .ok()?
         .filter_map(Result::ok)
         .filter(|e| e.file_name().to_string_lossy().ends_with(".wal"))
         .max_by_key(|e| e.file_name())?;
-    let meta = entry.metadata().ok()?;
     Some((
         entry.file_name().to_string_lossy().into_owned(),
-        meta.len(),
-        meta.modified().ok(),
+        file_stamp(&entry.path()),
     ))
 }
 
