@@ -3,6 +3,6 @@
 # runs every test of the workspace.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./scripts/fetch-models.sh
+./scripts/fetch-models.sh smollm2-135m
 export OURO_REQUIRE_MODELS=1
 cargo test --workspace "$@"
