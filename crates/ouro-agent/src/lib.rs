@@ -12,7 +12,9 @@
 //!   [`permissions::Policy`];
 //! - [`audit::AuditLog`];
 //! - [`sandbox::Sandbox::probe`] (what the kernel can enforce);
-//! - [`runner::ToolRunner::call`], which ties them together for the agent loop.
+//! - [`runner::ToolRunner::call`], which ties them together for the agent loop;
+//! - [`repair::Repairer`], direct repair for small models: located files, exact edits under a
+//!   grammar, no tool calls.
 
 pub mod agent;
 pub mod app;
@@ -21,6 +23,7 @@ pub mod config;
 pub mod permissions;
 pub mod provider;
 mod random;
+pub mod repair;
 pub mod runner;
 pub mod sandbox;
 pub mod session;

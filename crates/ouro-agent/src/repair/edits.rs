@@ -1,0 +1,412 @@
+//! Exact edits of the direct repair strategy: the reply formats a model answers in, the
+//! grammar that constrains each format so that every edit applies, parsing a reply back into
+//! [`Edit`]s, and applying them to the workspace.
+//!
+//! Formats ([`EditFormat`]):
+//! - `SearchReplace`: one or more blocks
+//!   ```text
+//!   path/of/file.py
+//!   <<<<<<< SEARCH
+//!   lines copied from the file
+//!   =======
+//!   the lines that replace them
+//!   >>>>>>> REPLACE
+//!   ```
+//!   The grammar only admits a shown file's path, and as the SEARCH part only a run of
+//!   consecutive whole lines of that file as shown, so the search text is always found.
+//! - `WholeFile`: the path, then the corrected file in a fenced block.
+
+use std::collections::BTreeMap;
+
+use ouro_llm::constrained::Grammar;
+
+use crate::Workspace;
+
+/// A file shown to the model that it may edit: its path (relative to the workspace, `/`
+/// separated) and its text as shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EditableFile {
+    /// Path relative to the workspace root.
+    pub path: String,
+    /// The whole text of the file.
+    pub text: String,
+    /// The runs of lines shown (0-based, end exclusive); the whole file when `None`.
+    pub shown: Option<Vec<(usize, usize)>>,
+}
+
+/// How the model writes its edits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EditFormat {
+    /// SEARCH/REPLACE blocks, the search part drawn from the file's own lines.
+    SearchReplace,
+    /// The whole corrected file.
+    WholeFile,
+}
+
+/// One edit parsed from a reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Edit {
+    /// Replace the first occurrence of `search` in `path` with `replace`.
+    Replace {
+        /// The file.
+        path: String,
+        /// Text present in the file.
+        search: String,
+        /// Its replacement.
+        replace: String,
+    },
+    /// Write `text` as the whole of `path`.
+    Whole {
+        /// The file.
+        path: String,
+        /// Its new content.
+        text: String,
+    },
+}
+
+impl Edit {
+    /// The file the edit changes.
+    pub fn path(&self) -> &str {
+        match self {
+            Edit::Replace { path, .. } | Edit::Whole { path, .. } => path,
+        }
+    }
+}
+
+/// Why a reply could not be turned into edits or applied.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EditError {
+    /// The reply holds no complete edit.
+    #[error("the reply holds no complete edit block")]
+    Empty,
+    /// An edit names a file that was not offered.
+    #[error("the edit names {0}, which is not one of the files shown")]
+    UnknownFile(String),
+    /// The search text is not in the file.
+    #[error("the SEARCH text of an edit of {0} is not in the file")]
+    NotFound(String),
+    /// Reading or writing a file failed.
+    #[error("{0}")]
+    Io(String),
+}
+
+const SEARCH: &str = "<<<<<<< SEARCH\n";
+const DIVIDER: &str = "=======\n";
+const REPLACE: &str = ">>>>>>> REPLACE\n";
+const FENCE: &str = "```";
+
+/// Most edit blocks one reply may hold.
+pub const MAX_EDITS: usize = 4;
+
+/// The instructions for `format`, for the system prompt.
+pub fn instructions(format: EditFormat) -> &'static str {
+    match format {
+        EditFormat::SearchReplace => {
+            "Answer only with SEARCH/REPLACE edits, in exactly this form:\n\n\
+             path/of/the/file\n<<<<<<< SEARCH\nthe lines to change, copied exactly from the \
+             file\n=======\nthe corrected lines\n>>>>>>> REPLACE\n\n\
+             The SEARCH part must be copied exactly from the file: the lines you change and \
+             one line around them, no more. Several edits may follow one another. Make the \
+             smallest change that solves the task."
+        }
+        EditFormat::WholeFile => {
+            "Answer with the path of the file to change on one line, then the whole corrected \
+             file in a fenced code block. Change only what the task needs."
+        }
+    }
+}
+
+/// Escapes `text` as a Lark string literal.
+fn literal(text: &str) -> String {
+    serde_json::Value::String(text.to_string()).to_string()
+}
+
+/// The file's lines, each with its newline (a last line without one gets one, as the
+/// model sees it).
+fn lines_of(text: &str) -> Vec<String> {
+    text.split_inclusive('\n')
+        .map(|l| {
+            if l.ends_with('\n') {
+                l.to_string()
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect()
+}
+
+/// The grammar of a reply in `format` editing some of `files`.
+pub fn grammar(files: &[EditableFile], format: EditFormat) -> Grammar {
+    let mut rules = Vec::new();
+    let mut choices = Vec::new();
+    for (k, file) in files.iter().enumerate() {
+        let head = literal(&format!("{}\n", file.path));
+        match format {
+            EditFormat::SearchReplace => {
+                let lines = lines_of(&file.text);
+                let runs = file.shown.clone().unwrap_or_else(|| vec![(0, lines.len())]);
+                let mut starts = Vec::new();
+                for &(from, to) in &runs {
+                    let to = to.min(lines.len());
+                    for i in from..to {
+                        let next = if i + 1 < to {
+                            format!(" | {} l{k}_{}", literal(&lines[i]), i + 1)
+                        } else {
+                            String::new()
+                        };
+                        rules.push(format!("l{k}_{i}: {}{next}", literal(&lines[i])));
+                        starts.push(format!("l{k}_{i}"));
+                    }
+                }
+                if starts.is_empty() {
+                    continue;
+                }
+                rules.push(format!("s{k}: {}", starts.join(" | ")));
+                choices.push(format!(
+                    "{head} {} s{k} {} REPL {}",
+                    literal(SEARCH),
+                    literal(DIVIDER),
+                    literal(REPLACE)
+                ));
+            }
+            EditFormat::WholeFile => {
+                choices.push(format!(
+                    "{head} {} BODY {}",
+                    literal(&format!("{FENCE}\n")),
+                    literal(&format!("{FENCE}\n"))
+                ));
+            }
+        }
+    }
+    let max = match format {
+        EditFormat::SearchReplace => MAX_EDITS,
+        EditFormat::WholeFile => files.len().clamp(1, MAX_EDITS),
+    };
+    let mut source = format!("start: edit{{1,{max}}}\nedit: {}\n", choices.join(" | "));
+    for rule in rules {
+        source.push_str(&rule);
+        source.push('\n');
+    }
+    // Replacement lines never start with three marker characters (`<`, `=`, `>`): the
+    // block's end is unambiguous and the model cannot run on into a second `=======`.
+    // Likewise file lines in a fence never start with a backtick run.
+    source.push_str(
+        "REPL: /(([^<=>\\n][^\\n]*|[<=>][^<=>\\n][^\\n]*|[<=>][<=>][^<=>\\n][^\\n]*|[<=>]|[<=>][<=>])?\\n)*/\n",
+    );
+    source.push_str("BODY: /(([^`\\n][^\\n]*|`[^`\\n][^\\n]*|``[^`\\n][^\\n]*)?\\n)*/\n");
+    Grammar::lark(&source).named(match format {
+        EditFormat::SearchReplace => "SEARCH/REPLACE edit grammar",
+        EditFormat::WholeFile => "whole-file edit grammar",
+    })
+}
+
+/// Parses a reply in `format` into edits of `files` (a block cut short is dropped).
+pub fn parse(
+    reply: &str,
+    format: EditFormat,
+    files: &[EditableFile],
+) -> Result<Vec<Edit>, EditError> {
+    let known = |path: &str| files.iter().any(|f| f.path == path);
+    let mut edits = Vec::new();
+    let mut rest = reply.trim_start_matches('\n');
+    while !rest.is_empty() {
+        let Some((path, after)) = rest.split_once('\n') else {
+            break;
+        };
+        let path = path.trim();
+        let parsed = match format {
+            EditFormat::SearchReplace => after.strip_prefix(SEARCH).and_then(|body| {
+                let (search, tail) = split_block(body, DIVIDER)?;
+                let (replace, tail) = split_block(tail, REPLACE)?;
+                Some((
+                    Edit::Replace {
+                        path: path.to_string(),
+                        search: search.to_string(),
+                        replace: replace.to_string(),
+                    },
+                    tail,
+                ))
+            }),
+            EditFormat::WholeFile => after
+                .strip_prefix(FENCE)
+                .and_then(|b| b.split_once('\n'))
+                .and_then(|(_lang, body)| {
+                    let (text, tail) = split_block(body, &format!("{FENCE}\n"))
+                        .or_else(|| body.strip_suffix(FENCE).map(|t| (t, "")))?;
+                    Some((
+                        Edit::Whole {
+                            path: path.to_string(),
+                            text: text.to_string(),
+                        },
+                        tail,
+                    ))
+                }),
+        };
+        let Some((edit, tail)) = parsed else { break };
+        if !known(edit.path()) {
+            return Err(EditError::UnknownFile(edit.path().to_string()));
+        }
+        edits.push(edit);
+        rest = tail.trim_start_matches('\n');
+    }
+    if edits.is_empty() {
+        return Err(EditError::Empty);
+    }
+    Ok(edits)
+}
+
+/// `body` up to the first line equal to `marker` (which ends in a newline), and what follows.
+fn split_block<'a>(body: &'a str, marker: &str) -> Option<(&'a str, &'a str)> {
+    if let Some(rest) = body.strip_prefix(marker) {
+        return Some(("", rest));
+    }
+    let at = body.find(&format!("\n{marker}"))?;
+    Some((&body[..=at], &body[at + 1 + marker.len()..]))
+}
+
+/// Applies `edits` to the files, in order, in memory: the new text of each changed file.
+pub fn apply_in_memory(
+    edits: &[Edit],
+    files: &[EditableFile],
+) -> Result<BTreeMap<String, String>, EditError> {
+    let mut texts: BTreeMap<String, String> = BTreeMap::new();
+    for edit in edits {
+        let path = edit.path().to_string();
+        let current = match texts.get(&path) {
+            Some(text) => text.clone(),
+            None => files
+                .iter()
+                .find(|f| f.path == path)
+                .map(|f| f.text.clone())
+                .ok_or_else(|| EditError::UnknownFile(path.clone()))?,
+        };
+        let updated = match edit {
+            Edit::Whole { text, .. } => text.clone(),
+            Edit::Replace {
+                search, replace, ..
+            } => replace_once(&current, search, replace)
+                .ok_or_else(|| EditError::NotFound(path.clone()))?,
+        };
+        texts.insert(path, updated);
+    }
+    Ok(texts)
+}
+
+/// `text` with the first occurrence of `search` replaced; a search for the file's last
+/// line, shown with a newline the file lacks, still matches.
+fn replace_once(text: &str, search: &str, replace: &str) -> Option<String> {
+    if search.is_empty() {
+        return Some(format!("{replace}{text}"));
+    }
+    if let Some(at) = text.find(search) {
+        return Some(format!(
+            "{}{replace}{}",
+            &text[..at],
+            &text[at + search.len()..]
+        ));
+    }
+    let trimmed = search.strip_suffix('\n')?;
+    text.ends_with(trimmed).then(|| {
+        let replace = replace.strip_suffix('\n').unwrap_or(replace);
+        format!("{}{replace}", &text[..text.len() - trimmed.len()])
+    })
+}
+
+/// Writes the new texts into the workspace (paths checked to stay inside it, never through a
+/// symlink); returns the paths written.
+pub fn write_all(
+    workspace: &Workspace,
+    texts: &BTreeMap<String, String>,
+) -> Result<Vec<String>, EditError> {
+    let mut written = Vec::new();
+    for (path, text) in texts {
+        let target = workspace
+            .resolve(path)
+            .map_err(|e| EditError::Io(format!("{path}: {e}")))?;
+        if std::fs::symlink_metadata(&target).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(EditError::Io(format!(
+                "{path}: refusing to write through a symlink"
+            )));
+        }
+        std::fs::write(&target, text).map_err(|e| EditError::Io(format!("write {path}: {e}")))?;
+        written.push(path.clone());
+    }
+    Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(path: &str, text: &str) -> EditableFile {
+        EditableFile {
+            path: path.into(),
+            text: text.into(),
+            shown: None,
+        }
+    }
+
+    #[test]
+    fn parses_and_applies_search_replace_blocks() {
+        let files = [file("calc.py", "def add(a, b):\n    return a - b\n")];
+        let reply = "calc.py\n<<<<<<< SEARCH\n    return a - b\n=======\n    return a + b\n>>>>>>> REPLACE\n";
+        let edits = parse(reply, EditFormat::SearchReplace, &files).expect("parse");
+        let texts = apply_in_memory(&edits, &files).expect("apply");
+        assert_eq!(texts["calc.py"], "def add(a, b):\n    return a + b\n");
+    }
+
+    #[test]
+    fn a_last_line_without_newline_still_matches() {
+        let files = [file("x.sh", "echo a\necho b")];
+        let reply = "x.sh\n<<<<<<< SEARCH\necho b\n=======\necho c\n>>>>>>> REPLACE\n";
+        let edits = parse(reply, EditFormat::SearchReplace, &files).expect("parse");
+        let texts = apply_in_memory(&edits, &files).expect("apply");
+        assert_eq!(texts["x.sh"], "echo a\necho c");
+    }
+
+    #[test]
+    fn whole_file_replies_parse() {
+        let files = [file("a.js", "x\n")];
+        let reply = "a.js\n```js\nconst x = 1;\n```\n";
+        let edits = parse(reply, EditFormat::WholeFile, &files).expect("parse");
+        assert_eq!(
+            edits,
+            vec![Edit::Whole {
+                path: "a.js".into(),
+                text: "const x = 1;\n".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn unknown_files_and_empty_replies_are_errors() {
+        let files = [file("a.py", "x = 1\n")];
+        let reply = "b.py\n<<<<<<< SEARCH\nx = 1\n=======\nx = 2\n>>>>>>> REPLACE\n";
+        assert_eq!(
+            parse(reply, EditFormat::SearchReplace, &files),
+            Err(EditError::UnknownFile("b.py".into()))
+        );
+        assert_eq!(
+            parse("I think the bug is", EditFormat::SearchReplace, &files),
+            Err(EditError::Empty)
+        );
+        let missing = [Edit::Replace {
+            path: "a.py".into(),
+            search: "y = 1\n".into(),
+            replace: String::new(),
+        }];
+        assert_eq!(
+            apply_in_memory(&missing, &files),
+            Err(EditError::NotFound("a.py".into()))
+        );
+    }
+
+    #[test]
+    fn the_grammar_lists_each_line_of_the_shown_runs() {
+        let mut f = file("m.py", "a = 1\nb = \"q\"\nc = 3\n");
+        f.shown = Some(vec![(1, 3)]);
+        let g = grammar(&[f], EditFormat::SearchReplace);
+        assert_eq!(g.describe(), "SEARCH/REPLACE edit grammar");
+    }
+}

@@ -1,0 +1,494 @@
+//! Finding the files a task is about, Agentless-style, without asking the model: the task's
+//! inputs, files named in a failing test's output (tracebacks, compiler errors), files named
+//! in the task's text, and files where the names the task mentions are defined or used.
+//!
+//! The result is a prompt-sized selection: source files the model may edit (whole, or the
+//! windows of a large file around the lines that matter) and test files shown for reference
+//! only (a bug fix does not edit the test that reveals it).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use regex::Regex;
+
+use super::edits::EditableFile;
+
+/// What to look for.
+#[derive(Debug, Clone)]
+pub struct LocateRequest<'a> {
+    /// The workspace root.
+    pub root: &'a Path,
+    /// The task's title and description.
+    pub task: &'a str,
+    /// Files the user named, relative to the root.
+    pub inputs: &'a [String],
+    /// A failing test's output, if any.
+    pub failure: Option<&'a str>,
+    /// Characters of editable file text to show, at most.
+    pub budget_chars: usize,
+    /// Characters of reference (test) file text to show, at most.
+    pub context_chars: usize,
+}
+
+/// The selection.
+#[derive(Debug, Clone, Default)]
+pub struct Located {
+    /// Files the model may edit, most relevant first.
+    pub editable: Vec<EditableFile>,
+    /// Test files shown for reference: path and the text shown.
+    pub context: Vec<(String, String)>,
+    /// Why each file was chosen (path: reasons), for the transcript.
+    pub reasons: Vec<String>,
+}
+
+/// Extensions of files treated as source code.
+const SOURCE_EXTENSIONS: &[&str] = &[
+    "py", "js", "mjs", "cjs", "ts", "jsx", "tsx", "rs", "sh", "bash", "go", "c", "h", "cc", "cpp",
+    "hpp", "java", "rb", "php", "lua", "pl", "swift", "kt",
+];
+/// Files that can break a build although they are not source code.
+const BUILD_FILES: &[&str] = &[
+    "Cargo.toml",
+    "package.json",
+    "pyproject.toml",
+    "setup.py",
+    "Makefile",
+];
+/// Files larger than this are never read whole.
+const MAX_FILE_BYTES: u64 = 1 << 20;
+/// Lines shown around a line that matters in a large file.
+const WINDOW: usize = 25;
+
+/// Words of a task text that name nothing in code.
+const STOPWORDS: &[&str] = &[
+    "the",
+    "and",
+    "for",
+    "not",
+    "but",
+    "with",
+    "that",
+    "this",
+    "from",
+    "when",
+    "should",
+    "returns",
+    "return",
+    "instead",
+    "into",
+    "must",
+    "does",
+    "doesn",
+    "are",
+    "was",
+    "its",
+    "has",
+    "have",
+    "can",
+    "cannot",
+    "fix",
+    "bug",
+    "error",
+    "wrong",
+    "file",
+    "function",
+    "value",
+    "true",
+    "false",
+    "none",
+    "null",
+    "undefined",
+    "test",
+    "tests",
+    "all",
+    "any",
+    "one",
+    "two",
+    "list",
+    "string",
+    "number",
+    "give",
+    "gives",
+    "like",
+    "only",
+    "also",
+    "than",
+    "then",
+    "there",
+    "which",
+    "what",
+    "where",
+    "while",
+    "after",
+    "before",
+    "empty",
+    "new",
+    "get",
+    "set",
+    "use",
+    "used",
+    "using",
+    "make",
+    "makes",
+    "input",
+    "output",
+];
+
+/// Whether `path` looks like a test file.
+pub fn is_test_file(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    let name = lower.rsplit('/').next().unwrap_or(&lower);
+    lower
+        .split('/')
+        .any(|c| c == "tests" || c == "test" || c == "__tests__" || c == "spec")
+        || name.starts_with("test_")
+        || name.starts_with("test.")
+        || name.starts_with("tests.")
+        || name.contains("_test.")
+        || name.contains(".test.")
+        || name.contains(".spec.")
+        || name == "conftest.py"
+}
+
+fn is_candidate(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let ext = name.rsplit_once('.').map(|(_, e)| e);
+    ext.is_some_and(|e| SOURCE_EXTENSIONS.contains(&e)) || BUILD_FILES.contains(&name)
+}
+
+/// The workspace's files (respecting `.gitignore`; hidden folders such as `.git` and
+/// `.ouro` skipped), relative, `/`-separated, sorted.
+pub fn list_files(root: &Path) -> Vec<String> {
+    let mut files: Vec<String> = ignore::WalkBuilder::new(root)
+        .hidden(true)
+        .git_ignore(true)
+        .require_git(false)
+        .build()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
+        .filter(|e| e.metadata().is_ok_and(|m| m.len() <= MAX_FILE_BYTES))
+        .filter_map(|e| {
+            e.path()
+                .strip_prefix(root)
+                .ok()
+                .map(|p| p.to_string_lossy().replace('\\', "/"))
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// Paths mentioned in `text` with the lines named beside them (`file.py", line 3`,
+/// `file.rs:12:5`, `at f (file.js:4:2)`, `file.sh: line 7:`), matched to `files` by suffix.
+fn mentions(text: &str, files: &[String]) -> BTreeMap<String, BTreeSet<usize>> {
+    let mut found: BTreeMap<String, BTreeSet<usize>> = BTreeMap::new();
+    let Ok(re) = Regex::new(
+        r#"([A-Za-z0-9_./\\-]*[A-Za-z0-9_-]\.[A-Za-z]{1,6})(?:"?,? line (\d+)|:(\d+))?"#,
+    ) else {
+        return found;
+    };
+    for caps in re.captures_iter(text) {
+        let mentioned = caps[1].replace('\\', "/");
+        let line = caps
+            .get(2)
+            .or_else(|| caps.get(3))
+            .and_then(|m| m.as_str().parse::<usize>().ok());
+        let matched = files.iter().find(|f| {
+            mentioned == **f
+                || mentioned.ends_with(&format!("/{f}"))
+                || (!mentioned.contains('/') && f.rsplit('/').next() == Some(mentioned.as_str()))
+                || f.ends_with(&format!("/{}", mentioned.trim_start_matches("./")))
+        });
+        if let Some(file) = matched {
+            let lines = found.entry(file.clone()).or_default();
+            if let Some(line) = line {
+                lines.insert(line);
+            }
+        }
+    }
+    found
+}
+
+/// Names in the task text worth searching for: identifiers that look like code (with `_`,
+/// inner capitals or digits, in backticks, or followed by `(`), else plain words.
+fn identifiers(task: &str) -> Vec<String> {
+    let Ok(re) = Regex::new(r"[A-Za-z_][A-Za-z0-9_]{2,}") else {
+        return Vec::new();
+    };
+    let mut strong = BTreeSet::new();
+    let mut weak = BTreeSet::new();
+    for m in re.find_iter(task) {
+        let word = m.as_str();
+        let lower = word.to_ascii_lowercase();
+        if STOPWORDS.contains(&lower.as_str()) {
+            continue;
+        }
+        let after = task[m.end()..].chars().next();
+        let before = task[..m.start()].chars().last();
+        let codey = word.contains('_')
+            || word.chars().skip(1).any(|c| c.is_ascii_uppercase())
+            || after == Some('(')
+            || before == Some('`')
+            || before == Some('.');
+        if codey {
+            strong.insert(word.to_string());
+        } else if word.len() >= 4 {
+            weak.insert(word.to_string());
+        }
+    }
+    if strong.is_empty() {
+        weak.into_iter().collect()
+    } else {
+        strong.into_iter().collect()
+    }
+}
+
+/// How strongly a file is tied to the task, and the lines that matter in it.
+#[derive(Debug, Default, Clone)]
+struct Score {
+    points: u32,
+    lines: BTreeSet<usize>,
+    why: Vec<&'static str>,
+}
+
+/// Selects the files for `request`.
+pub fn locate(request: &LocateRequest<'_>) -> Located {
+    let files = list_files(request.root);
+    let mut scores: BTreeMap<String, Score> = BTreeMap::new();
+    let mut add = |path: &str, points: u32, why: &'static str, lines: &BTreeSet<usize>| {
+        let s = scores.entry(path.to_string()).or_default();
+        s.points += points;
+        s.lines.extend(lines.iter().copied());
+        if !s.why.contains(&why) {
+            s.why.push(why);
+        }
+    };
+    let none = BTreeSet::new();
+    for input in request.inputs {
+        let input = input.trim_start_matches("./");
+        if files.iter().any(|f| f == input) {
+            add(input, 1000, "named as an input", &none);
+        }
+    }
+    if let Some(failure) = request.failure {
+        for (file, lines) in mentions(failure, &files) {
+            add(&file, 300, "in the failing output", &lines);
+        }
+    }
+    for (file, lines) in mentions(request.task, &files) {
+        add(&file, 200, "named in the task", &lines);
+    }
+    let names = identifiers(request.task);
+    let texts: BTreeMap<&String, String> = files
+        .iter()
+        .filter(|f| is_candidate(f))
+        .filter_map(|f| {
+            let bytes = std::fs::read(request.root.join(f)).ok()?;
+            if bytes.contains(&0) {
+                return None;
+            }
+            Some((f, String::from_utf8_lossy(&bytes).into_owned()))
+        })
+        .collect();
+    for (file, text) in &texts {
+        let mut points = 0;
+        let mut lines = BTreeSet::new();
+        for (n, line) in text.lines().enumerate() {
+            for name in &names {
+                if let Some(at) = line.find(name.as_str()) {
+                    let defines = line[..at].trim_end().ends_with("def")
+                        || line[..at].trim_end().ends_with("fn")
+                        || line[..at].trim_end().ends_with("function")
+                        || line[..at].trim_end().ends_with("class")
+                        || line[at + name.len()..].trim_start().starts_with('=');
+                    points += if defines { 20 } else { 2 };
+                    lines.insert(n + 1);
+                }
+            }
+        }
+        if points > 0 {
+            add(file, points.min(150), "uses names from the task", &lines);
+        }
+    }
+    // A small repository is shown whole: every source file is a candidate.
+    let total: usize = texts
+        .iter()
+        .filter(|(f, _)| !is_test_file(f))
+        .map(|(_, t)| t.len())
+        .sum();
+    if total <= request.budget_chars {
+        for file in texts.keys() {
+            if !is_test_file(file) && !BUILD_FILES.iter().any(|b| file.ends_with(b)) {
+                add(file, 1, "part of a small repository", &none);
+            }
+        }
+    }
+    let mut ranked: Vec<(String, Score)> = scores.into_iter().collect();
+    ranked.sort_by(|a, b| b.1.points.cmp(&a.1.points).then(a.0.cmp(&b.0)));
+    select(request, &ranked, &texts)
+}
+
+/// Fills the budgets from the ranked files: editable sources (whole, or windows around the
+/// lines that matter) and reference tests.
+fn select(
+    request: &LocateRequest<'_>,
+    ranked: &[(String, Score)],
+    texts: &BTreeMap<&String, String>,
+) -> Located {
+    let mut located = Located::default();
+    let (mut used, mut context_used) = (0usize, 0usize);
+    for (path, score) in ranked {
+        let Some(text) = texts
+            .get(path)
+            .cloned()
+            .or_else(|| std::fs::read_to_string(request.root.join(path)).ok())
+        else {
+            continue;
+        };
+        let named = request
+            .inputs
+            .iter()
+            .any(|i| i.trim_start_matches("./") == path);
+        if is_test_file(path) && !named {
+            if context_used + text.len() <= request.context_chars {
+                context_used += text.len();
+                located.context.push((path.clone(), text));
+                located
+                    .reasons
+                    .push(format!("{path} (reference): {}", score.why.join(", ")));
+            }
+            continue;
+        }
+        let left = request.budget_chars.saturating_sub(used);
+        if text.len() <= left {
+            used += text.len();
+            located.editable.push(EditableFile {
+                path: path.clone(),
+                text,
+                shown: None,
+            });
+        } else {
+            let runs = windows(&text, &score.lines);
+            let shown: usize = shown_chars(&text, &runs);
+            if runs.is_empty() || shown > left {
+                continue;
+            }
+            used += shown;
+            located.editable.push(EditableFile {
+                path: path.clone(),
+                text,
+                shown: Some(runs),
+            });
+        }
+        located
+            .reasons
+            .push(format!("{path}: {}", score.why.join(", ")));
+    }
+    located
+}
+
+/// Runs of lines (0-based, end exclusive) around the 1-based `lines`, merged.
+fn windows(text: &str, lines: &BTreeSet<usize>) -> Vec<(usize, usize)> {
+    let count = text.lines().count();
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    for &line in lines {
+        let at = line.saturating_sub(1);
+        let (from, to) = (at.saturating_sub(WINDOW), (at + WINDOW).min(count));
+        match runs.last_mut() {
+            Some(last) if from <= last.1 => last.1 = last.1.max(to),
+            _ => runs.push((from, to)),
+        }
+    }
+    runs
+}
+
+fn shown_chars(text: &str, runs: &[(usize, usize)]) -> usize {
+    let lines: Vec<&str> = text.lines().collect();
+    runs.iter()
+        .map(|&(a, b)| {
+            lines[a.min(lines.len())..b.min(lines.len())]
+                .iter()
+                .map(|l| l.len() + 1)
+                .sum::<usize>()
+        })
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn repo(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for (path, text) in files {
+            let p = dir.path().join(path);
+            std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+            std::fs::write(p, text).expect("write");
+        }
+        dir
+    }
+
+    fn request<'a>(root: &'a Path, task: &'a str, failure: Option<&'a str>) -> LocateRequest<'a> {
+        LocateRequest {
+            root,
+            task,
+            inputs: &[],
+            failure,
+            budget_chars: 200,
+            context_chars: 200,
+        }
+    }
+
+    #[test]
+    fn the_failing_traceback_names_the_file_and_tests_are_reference_only() {
+        let long = "x = 1\n".repeat(60);
+        let dir = repo(&[
+            (
+                "pkg/stats.py",
+                "def median(xs):\n    return xs[len(xs) // 2]\n",
+            ),
+            ("pkg/other.py", long.as_str()),
+            ("tests/test_stats.py", "from pkg.stats import median\n"),
+        ]);
+        let failure = "Traceback:\n  File \"/tmp/w/pkg/stats.py\", line 2, in median\n  File \"tests/test_stats.py\", line 1";
+        let located = locate(&request(
+            dir.path(),
+            "the middle value is wrong",
+            Some(failure),
+        ));
+        let editable: Vec<&str> = located.editable.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(editable, ["pkg/stats.py"]);
+        assert_eq!(located.context[0].0, "tests/test_stats.py");
+    }
+
+    #[test]
+    fn names_in_the_task_find_the_definition_in_a_large_file() {
+        let mut big = "# filler\n".repeat(200);
+        big.push_str("def parse_header(line):\n    return line.split(':')\n");
+        big.push_str(&"# more\n".repeat(200));
+        let dir = repo(&[("src/big.py", big.as_str()), ("src/small.py", "y = 2\n")]);
+        let mut req = request(dir.path(), "`parse_header` drops the value", None);
+        req.budget_chars = 600;
+        let located = locate(&req);
+        let first = &located.editable[0];
+        assert_eq!(first.path, "src/big.py");
+        let runs = first.shown.clone().expect("windows");
+        assert!(runs.iter().any(|&(a, b)| a <= 200 && 200 < b), "{runs:?}");
+    }
+
+    #[test]
+    fn recognises_test_files() {
+        for path in [
+            "tests/a.rs",
+            "test_x.py",
+            "x_test.go",
+            "a.test.js",
+            "src/__tests__/b.js",
+        ] {
+            assert!(is_test_file(path), "{path}");
+        }
+        for path in ["src/lib.rs", "latest.py", "contest/x.js"] {
+            assert!(!is_test_file(path), "{path}");
+        }
+    }
+}

@@ -1,0 +1,263 @@
+//! Direct repair, the strategy small models succeed with (after Agentless): ouro locates the
+//! files itself ([`localize`]), shows them to the model with the task and the failing test
+//! output ([`prompt`]), and asks for exact edits decoded under a grammar that only admits
+//! lines present in the file as the search part ([`edits`]), so every edit applies. No tool
+//! calls, no exploration: one prompt, one reply, edits written into the workspace.
+//!
+//! [`Repairer`] holds the engine (shared, loaded once) and makes attempts; the development
+//! loop wraps it as a coder and feeds each failed attempt back into the next.
+
+pub mod edits;
+pub mod localize;
+pub mod prompt;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use ouro_llm::device::DeviceChoice;
+use ouro_llm::engine::{Engine, EngineError, GenerateOptions, StopReason};
+use ouro_llm::sampling::SamplingConfig;
+use serde::Serialize;
+
+pub use edits::{Edit, EditError, EditFormat, EditableFile};
+pub use localize::{LocateRequest, Located, locate};
+pub use prompt::PreviousAttempt;
+
+use crate::Workspace;
+
+/// Settings of the repairer.
+#[derive(Debug, Clone)]
+pub struct RepairConfig {
+    /// The reply format.
+    pub format: EditFormat,
+    /// Decode under the format's grammar (edits always apply) or freely.
+    pub constrained: bool,
+    /// Context size in tokens.
+    pub n_ctx: usize,
+    /// Most tokens of a reply.
+    pub max_tokens: usize,
+    /// Characters of editable file text shown, at most.
+    pub budget_chars: usize,
+    /// Characters of reference test text shown, at most.
+    pub context_chars: usize,
+}
+
+impl Default for RepairConfig {
+    fn default() -> Self {
+        RepairConfig {
+            format: EditFormat::SearchReplace,
+            constrained: true,
+            n_ctx: 8192,
+            max_tokens: 768,
+            budget_chars: 9000,
+            context_chars: 3000,
+        }
+    }
+}
+
+/// One repair attempt's input.
+#[derive(Debug, Clone)]
+pub struct RepairRequest<'a> {
+    /// The workspace to repair.
+    pub root: &'a Path,
+    /// The task's title.
+    pub title: &'a str,
+    /// The task's description.
+    pub description: &'a str,
+    /// Files the user named.
+    pub inputs: &'a [String],
+    /// The failing test output before any change.
+    pub failure: Option<&'a str>,
+    /// This run's earlier attempts.
+    pub previous: &'a [PreviousAttempt],
+    /// How to sample (greedy for the first attempt, then varied).
+    pub sampling: SamplingConfig,
+}
+
+/// What an attempt did.
+#[derive(Debug, Clone, Serialize)]
+pub struct RepairReport {
+    /// The files shown as editable.
+    pub shown: Vec<String>,
+    /// The test files shown for reference.
+    pub reference: Vec<String>,
+    /// Why each file was chosen.
+    pub reasons: Vec<String>,
+    /// The model's reply.
+    pub reply: String,
+    /// The files written.
+    pub written: Vec<String>,
+    /// Prompt tokens.
+    pub prompt_tokens: usize,
+    /// Generated tokens.
+    pub generated_tokens: usize,
+    /// Seconds spent on the prompt.
+    pub prompt_s: f64,
+    /// Seconds spent generating.
+    pub generate_s: f64,
+    /// Why generation stopped.
+    pub stop: StopReason,
+}
+
+/// Why an attempt produced no change.
+#[derive(Debug, thiserror::Error)]
+pub enum RepairError {
+    /// Nothing in the workspace looks related to the task.
+    #[error("no source file of the workspace could be tied to the task")]
+    NoFiles,
+    /// The engine failed.
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    /// The reply's edits could not be used.
+    #[error("{error}")]
+    Edit {
+        /// The attempt so far (its reply).
+        report: Box<RepairReport>,
+        /// What was wrong.
+        error: EditError,
+    },
+    /// The workspace root is unusable.
+    #[error(transparent)]
+    Workspace(#[from] crate::PathError),
+}
+
+/// Makes repair attempts with one loaded model.
+#[derive(Debug, Clone)]
+pub struct Repairer {
+    engine: Arc<Engine>,
+    config: RepairConfig,
+}
+
+impl Repairer {
+    /// A repairer on an engine (shared with other users of the same model).
+    pub fn new(engine: Arc<Engine>, config: RepairConfig) -> Repairer {
+        Repairer { engine, config }
+    }
+
+    /// Loads the GGUF model at `path` (`threads` 0: all cores) on `device`; the note says
+    /// why it runs on the CPU when `device` was `auto` and no GPU was usable.
+    pub fn load(
+        path: &Path,
+        threads: usize,
+        device: DeviceChoice,
+        config: RepairConfig,
+    ) -> Result<(Repairer, Option<String>), EngineError> {
+        let (engine, note) = Engine::load_on(path, threads, device)?;
+        Ok((Repairer::new(Arc::new(engine), config), note))
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &RepairConfig {
+        &self.config
+    }
+
+    /// One attempt: locate, prompt, generate, apply. `on_text` sees the reply as it streams.
+    pub fn attempt(
+        &self,
+        request: &RepairRequest<'_>,
+        cancel: &AtomicBool,
+        on_text: &mut dyn FnMut(&str),
+    ) -> Result<RepairReport, RepairError> {
+        let workspace = Workspace::new(request.root)?;
+        let task = format!("{}\n{}", request.title, request.description);
+        let mut budget = self.config.budget_chars;
+        let (located, tokens) = loop {
+            let located = locate(&LocateRequest {
+                root: request.root,
+                task: &task,
+                inputs: request.inputs,
+                failure: request.failure,
+                budget_chars: budget,
+                context_chars: self.config.context_chars.min(budget / 2),
+            });
+            if located.editable.is_empty() {
+                return Err(RepairError::NoFiles);
+            }
+            let messages = prompt::messages(&prompt::PromptParts {
+                title: request.title,
+                description: request.description,
+                located: &located,
+                failure: request.failure,
+                previous: request.previous,
+                format: self.config.format,
+            });
+            let text = self.engine.chat_prompt(&messages)?;
+            let tokens = self.engine.tokenize_prompt(&text);
+            let room = self
+                .config
+                .n_ctx
+                .saturating_sub(self.reply_tokens(&located));
+            if tokens.len() < room || budget < 1000 {
+                break (located, tokens);
+            }
+            budget = budget * 2 / 3;
+        };
+        let options = GenerateOptions {
+            max_tokens: self.reply_tokens(&located),
+            sampling: request.sampling.clone(),
+            stop: Vec::new(),
+            ignore_eos: false,
+            grammar: self
+                .config
+                .constrained
+                .then(|| edits::grammar(&located.editable, self.config.format)),
+        };
+        let generation =
+            self.engine
+                .generate(&tokens, self.config.n_ctx, &options, cancel, on_text)?;
+        let mut report = RepairReport {
+            shown: located.editable.iter().map(|f| f.path.clone()).collect(),
+            reference: located.context.iter().map(|(p, _)| p.clone()).collect(),
+            reasons: located.reasons.clone(),
+            reply: generation.text.clone(),
+            written: Vec::new(),
+            prompt_tokens: generation.prompt_tokens,
+            generated_tokens: generation.tokens.len(),
+            prompt_s: secs(generation.prompt_time),
+            generate_s: secs(generation.generation_time),
+            stop: generation.stop_reason,
+        };
+        let applied = edits::parse(&generation.text, self.config.format, &located.editable)
+            .and_then(|edits| edits::apply_in_memory(&edits, &located.editable))
+            .and_then(|texts| {
+                let changed: std::collections::BTreeMap<String, String> = texts
+                    .into_iter()
+                    .filter(|(path, text)| {
+                        located
+                            .editable
+                            .iter()
+                            .any(|f| &f.path == path && &f.text != text)
+                    })
+                    .collect();
+                edits::write_all(&workspace, &changed)
+            });
+        match applied {
+            Ok(written) => {
+                report.written = written;
+                Ok(report)
+            }
+            Err(error) => Err(RepairError::Edit {
+                report: Box::new(report),
+                error,
+            }),
+        }
+    }
+
+    /// Tokens a reply may take: the edit budget, or for whole files enough to rewrite
+    /// every shown file.
+    fn reply_tokens(&self, located: &Located) -> usize {
+        match self.config.format {
+            EditFormat::SearchReplace => self.config.max_tokens,
+            EditFormat::WholeFile => {
+                let chars: usize = located.editable.iter().map(|f| f.text.len()).sum();
+                (chars / 2 + 200).max(self.config.max_tokens)
+            }
+        }
+    }
+}
+
+fn secs(d: Duration) -> f64 {
+    d.as_secs_f64()
+}
