@@ -93,7 +93,6 @@ pub enum EditError {
 
 const SEARCH: &str = "<<<<<<< SEARCH\n";
 const DIVIDER: &str = "=======\n";
-const REPLACE: &str = ">>>>>>> REPLACE\n";
 const FENCE: &str = "```";
 
 /// Most edit blocks one reply may hold.
@@ -149,13 +148,14 @@ pub fn grammar(files: &[EditableFile], format: EditFormat) -> Grammar {
                 let mut starts = Vec::new();
                 for &(from, to) in &runs {
                     let to = to.min(lines.len());
-                    for i in from..to {
+                    for (i, line) in lines.iter().enumerate().take(to).skip(from) {
+                        let line = literal(line);
                         let next = if i + 1 < to {
-                            format!(" | {} l{k}_{}", literal(&lines[i]), i + 1)
+                            format!(" | {line} l{k}_{}", i + 1)
                         } else {
                             String::new()
                         };
-                        rules.push(format!("l{k}_{i}: {}{next}", literal(&lines[i])));
+                        rules.push(format!("l{k}_{i}: {line}{next}"));
                         starts.push(format!("l{k}_{i}"));
                     }
                 }
@@ -164,10 +164,9 @@ pub fn grammar(files: &[EditableFile], format: EditFormat) -> Grammar {
                 }
                 rules.push(format!("s{k}: {}", starts.join(" | ")));
                 choices.push(format!(
-                    "{head} {} s{k} {} REPL {}",
+                    "{head} {} s{k} {} REPL END",
                     literal(SEARCH),
-                    literal(DIVIDER),
-                    literal(REPLACE)
+                    literal(DIVIDER)
                 ));
             }
             EditFormat::WholeFile => {
@@ -188,12 +187,14 @@ pub fn grammar(files: &[EditableFile], format: EditFormat) -> Grammar {
         source.push_str(&rule);
         source.push('\n');
     }
-    // Replacement lines never start with three marker characters (`<`, `=`, `>`): the
-    // block's end is unambiguous and the model cannot run on into a second `=======`.
-    // Likewise file lines in a fence never start with a backtick run.
+    // A replacement ends at the first line that starts with a run of three marker characters
+    // (`<`, `=`, `>`, `-` or a backtick): `>>>>>>> REPLACE` as asked, or what small models
+    // write instead (`------- REPLACE`, a closing fence), so a block always ends instead of
+    // running on. Likewise file lines in a fence never start with a backtick run.
     source.push_str(
-        "REPL: /(([^<=>\\n][^\\n]*|[<=>][^<=>\\n][^\\n]*|[<=>][<=>][^<=>\\n][^\\n]*|[<=>]|[<=>][<=>])?\\n)*/\n",
+        "REPL: /(([^<=>`\\n-][^\\n]*|[<=>`-][^<=>`\\n-][^\\n]*|[<=>`-][<=>`-][^<=>`\\n-][^\\n]*|[<=>`-]|[<=>`-][<=>`-])?\\n)*/\n",
     );
+    source.push_str("END: /[<=>`-][<=>`-][<=>`-][^\\n]*\\n*/\n");
     source.push_str("BODY: /(([^`\\n][^\\n]*|`[^`\\n][^\\n]*|``[^`\\n][^\\n]*)?\\n)*/\n");
     Grammar::lark(&source).named(match format {
         EditFormat::SearchReplace => "SEARCH/REPLACE edit grammar",
@@ -218,7 +219,7 @@ pub fn parse(
         let parsed = match format {
             EditFormat::SearchReplace => after.strip_prefix(SEARCH).and_then(|body| {
                 let (search, tail) = split_block(body, DIVIDER)?;
-                let (replace, tail) = split_block(tail, REPLACE)?;
+                let (replace, tail) = split_at_block_end(tail)?;
                 Some((
                     Edit::Replace {
                         path: path.to_string(),
@@ -263,6 +264,20 @@ fn split_block<'a>(body: &'a str, marker: &str) -> Option<(&'a str, &'a str)> {
     }
     let at = body.find(&format!("\n{marker}"))?;
     Some((&body[..=at], &body[at + 1 + marker.len()..]))
+}
+
+/// `body` up to its first line that starts with three marker characters (`<`, `=`, `>`,
+/// `-`, a backtick: the end of a replacement, however the model spelled it), and what
+/// follows it.
+fn split_at_block_end(body: &str) -> Option<(&str, &str)> {
+    let mut at = 0;
+    for line in body.split_inclusive('\n') {
+        if line.len() >= 3 && line.bytes().take(3).all(|b| b"<=>-`".contains(&b)) {
+            return Some((&body[..at], &body[at + line.len()..]));
+        }
+        at += line.len();
+    }
+    None
 }
 
 /// Applies `edits` to the files, in order, in memory: the new text of each changed file.
@@ -351,6 +366,15 @@ mod tests {
     fn parses_and_applies_search_replace_blocks() {
         let files = [file("calc.py", "def add(a, b):\n    return a - b\n")];
         let reply = "calc.py\n<<<<<<< SEARCH\n    return a - b\n=======\n    return a + b\n>>>>>>> REPLACE\n";
+        let edits = parse(reply, EditFormat::SearchReplace, &files).expect("parse");
+        let texts = apply_in_memory(&edits, &files).expect("apply");
+        assert_eq!(texts["calc.py"], "def add(a, b):\n    return a + b\n");
+    }
+
+    #[test]
+    fn a_block_ends_at_any_marker_run() {
+        let files = [file("calc.py", "def add(a, b):\n    return a - b\n")];
+        let reply = "calc.py\n<<<<<<< SEARCH\n    return a - b\n=======\n    return a + b\n------- REPLACE\n";
         let edits = parse(reply, EditFormat::SearchReplace, &files).expect("parse");
         let texts = apply_in_memory(&edits, &files).expect("apply");
         assert_eq!(texts["calc.py"], "def add(a, b):\n    return a + b\n");
