@@ -14,7 +14,6 @@ pub mod prompt;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
-use std::time::Duration;
 
 use ouro_llm::device::DeviceChoice;
 use ouro_llm::engine::{Engine, EngineError, GenerateOptions, StopReason};
@@ -148,11 +147,6 @@ impl Repairer {
         Ok((Repairer::new(Arc::new(engine), config), note))
     }
 
-    /// The settings.
-    pub fn config(&self) -> &RepairConfig {
-        &self.config
-    }
-
     /// One attempt: locate, prompt, generate, apply. `on_text` sees the reply as it streams.
     pub fn attempt(
         &self,
@@ -215,8 +209,8 @@ impl Repairer {
             written: Vec::new(),
             prompt_tokens: generation.prompt_tokens,
             generated_tokens: generation.tokens.len(),
-            prompt_s: secs(generation.prompt_time),
-            generate_s: secs(generation.generation_time),
+            prompt_s: generation.prompt_time.as_secs_f64(),
+            generate_s: generation.generation_time.as_secs_f64(),
             stop: generation.stop_reason,
         };
         let applied = edits::parse(&generation.text, self.config.format, &located.editable)
@@ -256,8 +250,4 @@ impl Repairer {
             }
         }
     }
-}
-
-fn secs(d: Duration) -> f64 {
-    d.as_secs_f64()
 }
