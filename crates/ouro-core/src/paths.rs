@@ -1,9 +1,32 @@
-//! Where ouro keeps its files: the models folder and the default model.
+//! Where ouro keeps its files: the models folder, the default model and the default coding
+//! model.
 
 use std::path::{Path, PathBuf};
 
 /// File name of the default model, SmolLM2-135M-Instruct quantized to Q4_1.
 pub const DEFAULT_MODEL_FILE: &str = "SmolLM2-135M-Instruct.Q4_1.gguf";
+
+/// File name of the default coding model, Qwen2.5-Coder-1.5B-Instruct quantized to Q4_K_M
+/// (the README says why it is the default).
+pub const DEFAULT_CODER_MODEL_FILE: &str = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf";
+
+/// Where a command looks for the models folder: `first`, then the current directory, then
+/// each ancestor of the running binary (so a build under a checkout's `target/` finds the
+/// checkout's `models/` from any directory).
+pub fn search_roots(first: &[PathBuf]) -> Vec<PathBuf> {
+    let mut roots: Vec<PathBuf> = first.to_vec();
+    roots.extend(std::env::current_dir().ok());
+    if let Ok(exe) = std::env::current_exe() {
+        roots.extend(exe.ancestors().skip(1).map(Path::to_path_buf));
+    }
+    let mut unique = Vec::new();
+    for root in roots {
+        if !unique.contains(&root) {
+            unique.push(root);
+        }
+    }
+    unique
+}
 
 /// The models folder: `$OURO_MODELS` if set, else `models/` under `root`.
 pub fn models_dir(root: &Path) -> PathBuf {
@@ -22,6 +45,28 @@ pub fn default_model(root: &Path) -> PathBuf {
 /// folder under the first of `roots` that has it. The error says where it looked and how to
 /// get the model.
 pub fn resolve_model(explicit: Option<&Path>, roots: &[PathBuf]) -> Result<PathBuf, String> {
+    resolve_in(explicit, DEFAULT_MODEL_FILE, "the default model", "", roots)
+}
+
+/// The coding model a command should load: `explicit` if given, else the default coding
+/// model in the models folder under the first of `roots` that has it.
+pub fn resolve_coder_model(explicit: Option<&Path>, roots: &[PathBuf]) -> Result<PathBuf, String> {
+    resolve_in(
+        explicit,
+        DEFAULT_CODER_MODEL_FILE,
+        "the default coding model",
+        " qwen2.5-coder-1.5b",
+        roots,
+    )
+}
+
+fn resolve_in(
+    explicit: Option<&Path>,
+    file: &str,
+    what: &str,
+    fetch_args: &str,
+    roots: &[PathBuf],
+) -> Result<PathBuf, String> {
     if let Some(path) = explicit {
         return if path.is_file() {
             Ok(path.to_path_buf())
@@ -29,11 +74,12 @@ pub fn resolve_model(explicit: Option<&Path>, roots: &[PathBuf]) -> Result<PathB
             Err(format!("model file {} not found", path.display()))
         };
     }
-    let candidates: Vec<PathBuf> = roots.iter().map(|r| default_model(r)).collect();
+    let mut candidates: Vec<PathBuf> = roots.iter().map(|r| models_dir(r).join(file)).collect();
+    candidates.dedup();
     candidates.iter().find(|p| p.is_file()).cloned().ok_or_else(|| {
         let looked: Vec<String> = candidates.iter().map(|p| p.display().to_string()).collect();
         format!(
-            "the default model is not at {} (run scripts/fetch-models.sh, or pass --model PATH)",
+            "{what} is not at {} (run scripts/fetch-models.sh{fetch_args}, or pass --model PATH)",
             looked.join(" or ")
         )
     })
@@ -86,6 +132,25 @@ mod tests {
         let explicit = b.join("models").join(DEFAULT_MODEL_FILE);
         assert_eq!(resolve_model(Some(&explicit), &[]).unwrap(), explicit);
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn search_roots_start_with_the_given_ones_and_have_no_repeats() {
+        let roots = search_roots(&[PathBuf::from("/repo"), PathBuf::from("/repo")]);
+        assert_eq!(roots[0], PathBuf::from("/repo"));
+        assert_eq!(
+            roots
+                .iter()
+                .filter(|r| r.as_path() == Path::new("/repo"))
+                .count(),
+            1
+        );
+        let exe = std::env::current_exe().unwrap();
+        assert!(roots.contains(&exe.parent().unwrap().to_path_buf()));
+        if std::env::var_os("OURO_MODELS").is_none() {
+            let err = resolve_coder_model(None, &[PathBuf::from("/nonexistent")]).unwrap_err();
+            assert!(err.contains(DEFAULT_CODER_MODEL_FILE) && err.contains("qwen2.5-coder-1.5b"));
+        }
     }
 
     #[test]

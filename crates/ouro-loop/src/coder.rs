@@ -22,12 +22,42 @@ pub struct AttemptContext<'a> {
     pub max_attempts: u32,
     /// The previous attempt's errors (failing tests, the judge's reasons), trimmed.
     pub feedback: Option<&'a str>,
+    /// The tests' failing output on the untouched worktree, before any attempt (`None`
+    /// when they passed or there are none).
+    pub baseline_failure: Option<&'a str>,
+    /// This run's earlier attempts, oldest first.
+    pub history: &'a [PriorAttempt],
     /// The same errors, in a file.
     pub feedback_file: Option<&'a Path>,
     /// Where to write the transcript of this attempt.
     pub transcript: &'a Path,
     /// Set when the attempt must stop (shutdown, cancelled task, lost lease).
     pub cancel: &'a AtomicBool,
+}
+
+/// An earlier attempt of the same run: what it changed and why that was not accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PriorAttempt {
+    /// Its diff against the base (empty when it changed nothing).
+    pub diff: String,
+    /// Its feedback: the failing tests, why the coder gave up, or the judge's reasons.
+    pub feedback: String,
+}
+
+/// Model tokens a coder spent.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct TokenUsage {
+    /// Prompt tokens evaluated.
+    pub prompt: u64,
+    /// Tokens generated.
+    pub generated: u64,
+}
+
+impl std::ops::AddAssign for TokenUsage {
+    fn add_assign(&mut self, other: TokenUsage) {
+        self.prompt += other.prompt;
+        self.generated += other.generated;
+    }
 }
 
 /// How an attempt ended.
@@ -51,6 +81,17 @@ pub enum AttemptOutcome {
 pub trait Coder: Send {
     /// Makes one attempt at `ctx.task` in `ctx.worktree`.
     fn attempt(&mut self, ctx: &AttemptContext<'_>) -> Result<AttemptOutcome, LoopError>;
+
+    /// Whether each attempt starts from the untouched base (the earlier attempts are then
+    /// known only through `ctx.history`) instead of from what the previous one left.
+    fn starts_from_base(&self) -> bool {
+        false
+    }
+
+    /// Model tokens spent since the last call (coders that do not know report none).
+    fn take_usage(&mut self) -> TokenUsage {
+        TokenUsage::default()
+    }
 }
 
 /// The environment every persona command gets: the task's fields and the worktree.
@@ -79,7 +120,8 @@ pub fn task_json(task: &Task) -> Result<Vec<u8>, LoopError> {
 /// A coder that runs `sh -c COMMAND` in the worktree.
 ///
 /// It gets the task as JSON on stdin and in `OURO_TASK_*` variables, plus `OURO_ATTEMPT`,
-/// `OURO_MAX_ATTEMPTS` and, from the second attempt on, `OURO_FEEDBACK` (the previous
+/// `OURO_MAX_ATTEMPTS`, `OURO_BASELINE_FAILURE` (the tests' failing output before any change,
+/// when they fail) and, from the second attempt on, `OURO_FEEDBACK` (the previous
 /// attempt's trimmed errors) and `OURO_FEEDBACK_FILE` (the same in a file). Its output is
 /// the transcript. Exit 0 means finished; anything else gives up with its output's tail.
 #[derive(Debug, Clone)]
@@ -106,6 +148,9 @@ impl Coder for CommandCoder {
         let mut env = task_env(ctx.task, ctx.worktree);
         env.push(("OURO_ATTEMPT".into(), ctx.attempt.to_string()));
         env.push(("OURO_MAX_ATTEMPTS".into(), ctx.max_attempts.to_string()));
+        if let Some(failure) = ctx.baseline_failure {
+            env.push(("OURO_BASELINE_FAILURE".into(), failure.to_string()));
+        }
         if let (Some(text), Some(file)) = (ctx.feedback, ctx.feedback_file) {
             env.push(("OURO_FEEDBACK".into(), text.to_string()));
             env.push((

@@ -94,6 +94,8 @@ pub struct PersonaConfig {
     pub system_prompt: Option<String>,
     /// Most model replies per attempt of an agent-backed coder.
     pub max_iterations: Option<u32>,
+    /// The reply format of the repair coder: `search-replace` (the default) or `whole-file`.
+    pub format: Option<String>,
 }
 
 impl Default for PersonaConfig {
@@ -107,6 +109,7 @@ impl Default for PersonaConfig {
             temperature: None,
             system_prompt: None,
             max_iterations: None,
+            format: None,
         }
     }
 }

@@ -78,10 +78,12 @@ pub fn run_shell(cmd: &ShellCommand<'_>) -> Result<ExecResult, LoopError> {
         .append(true)
         .open(cmd.log)
         .map_err(|e| LoopError::io("open log", cmd.log, e))?;
+    writeln!(log, "$ {}", cmd.command).map_err(|e| LoopError::io("write log", cmd.log, e))?;
+    // The output starts after the command line: what is fed back is what the command said,
+    // never the command itself.
     let log_start = log
         .seek(SeekFrom::End(0))
         .map_err(|e| LoopError::io("seek in log", cmd.log, e))?;
-    writeln!(log, "$ {}", cmd.command).map_err(|e| LoopError::io("write log", cmd.log, e))?;
     let out = log
         .try_clone()
         .map_err(|e| LoopError::io("share log", cmd.log, e))?;
@@ -233,6 +235,10 @@ mod tests {
         assert!(
             text.contains("from env") && text.contains("from stdin") && text.contains("err"),
             "{text}"
+        );
+        assert!(
+            !text.contains("OURO_X"),
+            "the command line is not output: {text}"
         );
     }
 

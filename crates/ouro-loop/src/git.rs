@@ -176,6 +176,14 @@ impl Git {
         Ok(String::from_utf8_lossy(&output.stdout).into_owned())
     }
 
+    /// Puts worktree `wt` back to `base`: tracked files restored, untracked ones removed
+    /// (ignored ones, such as build caches, stay).
+    pub fn reset_worktree(&self, wt: &Path, base: &str) -> Result<(), LoopError> {
+        self.run_in(wt, ["reset", "--quiet", "--hard", base])?;
+        self.run_in(wt, ["clean", "--quiet", "-fd"])?;
+        Ok(())
+    }
+
     /// Commits what is staged in `wt` (skipping hooks' prompts) and returns the commit.
     pub fn commit(&self, wt: &Path, message: &str) -> Result<String, LoopError> {
         self.run_in(wt, ["commit", "--quiet", "--no-gpg-sign", "-m", message])?;

@@ -40,7 +40,7 @@ use std::path::Path;
 pub use checks::{TestReport, TestResult};
 pub use config::LoopConfig;
 pub use error::LoopError;
-pub use personas::Personas;
+pub use personas::{CoderKinds, Personas};
 pub use runner::{LoopOptions, LoopSummary, Mode, run_loop};
 pub use shared::{Notice, Reporter, RunSummary};
 pub use state::StateDir;

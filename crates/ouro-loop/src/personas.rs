@@ -14,6 +14,41 @@ pub type CoderFactory = Arc<dyn Fn() -> Result<Box<dyn Coder>, LoopError> + Send
 /// Makes a judge for one worker.
 pub type JudgeFactory = Arc<dyn Fn() -> Result<Box<dyn Judge>, LoopError> + Send + Sync>;
 
+/// Builds a coder factory from its persona's settings (an error says what is wrong).
+pub type CoderBuilder = Arc<dyn Fn(&PersonaConfig) -> Result<CoderFactory, String> + Send + Sync>;
+
+/// Coder kinds that other crates provide (ouro's in-process repair coder, for one), and the
+/// kind used when `[loop.coder]` names none.
+#[derive(Clone, Default)]
+pub struct CoderKinds {
+    kinds: Vec<(String, CoderBuilder)>,
+    default: Option<String>,
+}
+
+impl CoderKinds {
+    /// Adds kind `name`.
+    pub fn with(mut self, name: &str, builder: CoderBuilder) -> CoderKinds {
+        self.kinds.push((name.to_string(), builder));
+        self
+    }
+
+    /// Makes `name` the kind of a `[loop.coder]` that sets neither `kind` nor `command`.
+    pub fn default_kind(mut self, name: &str) -> CoderKinds {
+        self.default = Some(name.to_string());
+        self
+    }
+
+    fn get(&self, name: &str) -> Option<&CoderBuilder> {
+        self.kinds.iter().find(|(n, _)| n == name).map(|(_, b)| b)
+    }
+
+    fn names(&self) -> String {
+        let mut names = vec!["\"agent\"".to_string(), "\"command\"".to_string()];
+        names.extend(self.kinds.iter().map(|(n, _)| format!("{n:?}")));
+        names.join(", ")
+    }
+}
+
 /// The coder and judge factories a loop runs with.
 #[derive(Clone)]
 pub struct Personas {
@@ -37,11 +72,20 @@ impl Personas {
     /// and model; its JSONL transcript is the attempt's log). Judge kinds: `auto` (the
     /// default) and `command`.
     pub fn from_config(config: &LoopConfig, origin: &Path) -> Result<Personas, LoopError> {
+        Personas::from_config_with(config, origin, &CoderKinds::default())
+    }
+
+    /// As [`Personas::from_config`], with the coder kinds of `kinds` too.
+    pub fn from_config_with(
+        config: &LoopConfig,
+        origin: &Path,
+        kinds: &CoderKinds,
+    ) -> Result<Personas, LoopError> {
         let bad = |reason: String| LoopError::Config {
             path: origin.to_path_buf(),
             reason,
         };
-        let coder: CoderFactory = match persona_kind(&config.coder, None) {
+        let coder: CoderFactory = match persona_kind(&config.coder, kinds.default.as_deref()) {
             Some("command") => {
                 let (command, timeout) = command_of(&config.coder, "coder").map_err(bad)?;
                 Arc::new(move || Ok(Box::new(CommandCoder::new(command.clone(), timeout)) as _))
@@ -57,11 +101,15 @@ impl Personas {
                         .into(),
                 ));
             }
-            Some(other) => {
-                return Err(bad(format!(
-                    "[loop.coder] kind = {other:?} is unknown (known: \"agent\", \"command\")"
-                )));
-            }
+            Some(other) => match kinds.get(other) {
+                Some(build) => build(&config.coder).map_err(bad)?,
+                None => {
+                    return Err(bad(format!(
+                        "[loop.coder] kind = {other:?} is unknown (known: {})",
+                        kinds.names()
+                    )));
+                }
+            },
         };
         let judge: JudgeFactory = match persona_kind(&config.judge, Some("auto")) {
             Some("auto") => Arc::new(|| Ok(Box::new(AutoJudge) as _)),
@@ -92,7 +140,7 @@ fn persona_kind<'a>(persona: &'a PersonaConfig, default: Option<&'a str>) -> Opt
 /// The shell command of an agent-backed coder: this `ouro` binary (or `$OURO_BIN`) running
 /// `ouro agent` headless in the worktree, on the task and, after a failed attempt, on the
 /// fed-back errors.
-fn agent_command(persona: &PersonaConfig) -> Result<String, String> {
+pub fn agent_command(persona: &PersonaConfig) -> Result<String, String> {
     let exe = match std::env::var_os("OURO_BIN") {
         Some(bin) => std::path::PathBuf::from(bin),
         None => std::env::current_exe().map_err(|e| {
@@ -113,8 +161,9 @@ fn agent_command(persona: &PersonaConfig) -> Result<String, String> {
         args.push(format!("--max-iterations {n}"));
     }
     args.push(
-        "-p \"$OURO_TASK_TITLE\n\n$OURO_TASK_DESCRIPTION${OURO_FEEDBACK:+\n\nThe previous attempt \
-         failed; fix this:\n$OURO_FEEDBACK}\""
+        "-p \"$OURO_TASK_TITLE\n\n$OURO_TASK_DESCRIPTION${OURO_BASELINE_FAILURE:+\n\nThe tests \
+         fail now:\n$OURO_BASELINE_FAILURE}${OURO_FEEDBACK:+\n\nThe previous attempt failed; fix \
+         this:\n$OURO_FEEDBACK}\""
             .to_string(),
     );
     Ok(args.join(" "))
@@ -169,6 +218,42 @@ mod tests {
         assert!(command.contains(" agent --json --workspace \"$OURO_WORKTREE\""));
         assert!(command.contains("--provider 'local' --model 'it'\\''s.gguf' --max-iterations 4"));
         assert!(command.contains("$OURO_FEEDBACK"));
+    }
+
+    #[test]
+    fn other_crates_add_coder_kinds_and_the_default() {
+        let seen = Arc::new(std::sync::Mutex::new(None));
+        let record = seen.clone();
+        let kinds = CoderKinds::default()
+            .with(
+                "repair",
+                Arc::new(move |persona: &PersonaConfig| {
+                    *record.lock().expect("lock") = persona.model.clone();
+                    let factory: CoderFactory = Arc::new(|| {
+                        Ok(
+                            Box::new(CommandCoder::new("true", std::time::Duration::from_secs(5)))
+                                as _,
+                        )
+                    });
+                    Ok(factory)
+                }),
+            )
+            .default_kind("repair");
+        let personas = Personas::from_config_with(
+            &config("[loop.coder]\nmodel = \"m.gguf\""),
+            Path::new("ouro.toml"),
+            &kinds,
+        )
+        .expect("the default kind is used");
+        assert!((personas.coder)().is_ok());
+        assert_eq!(seen.lock().expect("lock").as_deref(), Some("m.gguf"));
+        let err = Personas::from_config_with(
+            &config("[loop.coder]\nkind = \"robot\""),
+            Path::new("ouro.toml"),
+            &kinds,
+        )
+        .expect_err("unknown");
+        assert!(err.to_string().contains("\"repair\""), "{err}");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! One run of a claimed task: a shadow worktree on its own branch, coder attempts with
 //! the errors of each fed to the next, tests, the judge, promotion, and the run folder
-//! (`task.json`, `coder-N.log`, `feedback-N.txt`, `patch-N.diff`, `tests-N.log`,
+//! (`task.json`, `tests-0.log` (the tests before any change), `coder-N.log`,
+//! `feedback-N.txt`, `patch-N.diff`, `tests-N.log`,
 //! `judge-N.log`, `verdict.json`, `patch.diff`, `outcome.json`).
 
 use std::fs;
@@ -10,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use crate::checks::{TestPlan, TestReport, run_tests};
-use crate::coder::{AttemptContext, AttemptOutcome, Coder};
+use crate::coder::{AttemptContext, AttemptOutcome, Coder, PriorAttempt, TokenUsage};
 use crate::judge::{Judge, ReviewContext, Verdict};
 use crate::lease::{Heartbeat, LeaseSpec};
 use crate::ledger::LoopEvent;
@@ -50,6 +51,8 @@ pub(crate) struct TaskRun<'a> {
     pub verdict: Option<Verdict>,
     /// The task's tests, then the repository's test command.
     pub commands: Vec<String>,
+    /// Model tokens the coder spent on this run.
+    pub tokens: TokenUsage,
 }
 
 /// Works on `task`, just claimed by `owner`, to the end of its run.
@@ -91,6 +94,7 @@ pub(crate) fn execute(
         attempts: 0,
         verdict: None,
         commands,
+        tokens: TokenUsage::default(),
     };
     let outcome = match shared.promoted_commit(&task.id)? {
         // An earlier run's promotion landed after all (its process died before it knew).
@@ -177,11 +181,19 @@ impl TaskRun<'_> {
             .git
             .worktree_add(&self.worktree, &self.branch, &base)?;
         let max = shared.config.max_attempts;
+        let baseline = self.baseline()?;
+        if self.cancelled() {
+            return Ok(RunOutcome::Interrupted);
+        }
         let mut feedback: Option<String> = None;
+        let mut history: Vec<PriorAttempt> = Vec::new();
         let mut last = RunOutcome::Failed("no attempt was made".into());
         for attempt in 1..=max {
             if self.cancelled() {
                 return Ok(RunOutcome::Interrupted);
+            }
+            if attempt > 1 && coder.starts_from_base() {
+                shared.git.reset_worktree(&self.worktree, &base)?;
             }
             self.store.count_attempt(&self.task.id)?;
             self.attempts = attempt;
@@ -196,32 +208,56 @@ impl TaskRun<'_> {
                 max_attempts: max,
                 feedback: feedback.as_deref(),
                 feedback_file: feedback.as_ref().map(|_| feedback_file.as_path()),
+                baseline_failure: baseline.as_deref(),
+                history: &history,
                 transcript: &self.file(format!("coder-{attempt}.log")),
                 cancel: &self.cancel,
             })?;
-            match outcome {
+            self.tokens += coder.take_usage();
+            // Why the coder stopped short, if it did: its work so far is still tested, so
+            // the next attempt sees what the tests say (and work that passes goes on).
+            let gave_up = match outcome {
                 AttemptOutcome::Cancelled => {
                     self.event_attempted(attempt, "cancelled")?;
                     return Ok(RunOutcome::Interrupted);
                 }
                 AttemptOutcome::GaveUp { reason } => {
                     self.event_attempted(attempt, "gave_up")?;
-                    feedback = Some(format!("Attempt {attempt} did not finish: {reason}"));
-                    last = RunOutcome::Failed(reason);
-                    continue;
+                    Some(reason)
                 }
-                AttemptOutcome::Finished { .. } => {}
-            }
+                AttemptOutcome::Finished { .. } => None,
+            };
+            let preface = gave_up
+                .as_ref()
+                .map(|reason| format!("Attempt {attempt} did not finish: {reason}\n\n"))
+                .unwrap_or_default();
             let diff = shared.git.stage_and_diff(&self.worktree, &base)?;
             if diff.trim().is_empty() {
-                self.event_attempted(attempt, "no_changes")?;
-                feedback = Some(format!(
-                    "Attempt {attempt} changed no file: the task is not implemented yet."
-                ));
-                last = RunOutcome::Failed("the coder made no changes".into());
+                if gave_up.is_none() {
+                    self.event_attempted(attempt, "no_changes")?;
+                }
+                let text = match &baseline {
+                    Some(failure) => format!(
+                        "{preface}Attempt {attempt} changed no file, and the tests still fail:\n{failure}"
+                    ),
+                    None => format!(
+                        "{preface}Attempt {attempt} changed no file: the task is not implemented yet."
+                    ),
+                };
+                last = RunOutcome::Failed(match &gave_up {
+                    Some(reason) => reason.clone(),
+                    None => "the coder made no changes".into(),
+                });
+                history.push(PriorAttempt {
+                    diff,
+                    feedback: text.clone(),
+                });
+                feedback = Some(text);
                 continue;
             }
-            self.event_attempted(attempt, "finished")?;
+            if gave_up.is_none() {
+                self.event_attempted(attempt, "finished")?;
+            }
             let diff_file = self.file(format!("patch-{attempt}.diff"));
             self.write(&diff_file, diff.as_bytes())?;
             let report = self.test(&self.file(format!("tests-{attempt}.log")))?;
@@ -235,7 +271,12 @@ impl TaskRun<'_> {
                 return Ok(RunOutcome::Interrupted);
             }
             if let Some(text) = report.feedback {
+                let text = format!("{preface}{text}");
                 last = RunOutcome::Failed(first_line(&text));
+                history.push(PriorAttempt {
+                    diff,
+                    feedback: text.clone(),
+                });
                 feedback = Some(text);
                 continue;
             }
@@ -262,7 +303,12 @@ impl TaskRun<'_> {
             let reasons = verdict.reasons.clone();
             self.verdict = Some(verdict);
             if !accepted {
-                feedback = Some(format!("The judge rejected attempt {attempt}:\n{reasons}"));
+                let text = format!("The judge rejected attempt {attempt}:\n{reasons}");
+                history.push(PriorAttempt {
+                    diff,
+                    feedback: text.clone(),
+                });
+                feedback = Some(text);
                 last = RunOutcome::Rejected(reasons);
                 continue;
             }
@@ -278,6 +324,16 @@ impl TaskRun<'_> {
             return promote::promote(self, commit, base);
         }
         Ok(last)
+    }
+
+    /// Runs the tests on the untouched worktree (`tests-0.log`): their failing output,
+    /// which the first attempt is shown, or `None` when they pass or there are none.
+    fn baseline(&self) -> Result<Option<String>, LoopError> {
+        if self.commands.is_empty() {
+            return Ok(None);
+        }
+        let report = self.test(&self.file("tests-0.log".into()))?;
+        Ok(report.feedback)
     }
 
     fn write_verdict(
@@ -374,6 +430,7 @@ impl TaskRun<'_> {
             detail,
             attempts: self.attempts,
             duration_ms: started.elapsed().as_millis() as u64,
+            tokens: self.tokens,
             run_dir: self.dir.clone(),
         };
         let text = serde_json::to_vec_pretty(&summary).map_err(|source| LoopError::Json {

@@ -55,6 +55,8 @@ pub struct RunSummary {
     pub attempts: u32,
     /// How long the run took.
     pub duration_ms: u64,
+    /// Model tokens the coder spent (zero for coders that do not report them).
+    pub tokens: crate::coder::TokenUsage,
     /// The run folder.
     pub run_dir: PathBuf,
 }

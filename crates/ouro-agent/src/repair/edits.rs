@@ -98,6 +98,9 @@ const FENCE: &str = "```";
 /// Most edit blocks one reply may hold.
 pub const MAX_EDITS: usize = 4;
 
+/// Most lines of one replacement.
+const MAX_REPLACEMENT_LINES: usize = 60;
+
 /// The instructions for `format`, for the system prompt.
 pub fn instructions(format: EditFormat) -> &'static str {
     match format {
@@ -164,14 +167,14 @@ pub fn grammar(files: &[EditableFile], format: EditFormat) -> Grammar {
                 }
                 rules.push(format!("s{k}: {}", starts.join(" | ")));
                 choices.push(format!(
-                    "{head} {} s{k} {} REPL END",
+                    "{head} {} s{k} {} repl END",
                     literal(SEARCH),
                     literal(DIVIDER)
                 ));
             }
             EditFormat::WholeFile => {
                 choices.push(format!(
-                    "{head} {} BODY {}",
+                    "{head} {} body {}",
                     literal(&format!("{FENCE}\n")),
                     literal(&format!("{FENCE}\n"))
                 ));
@@ -190,12 +193,17 @@ pub fn grammar(files: &[EditableFile], format: EditFormat) -> Grammar {
     // A replacement ends at the first line that starts with a run of three marker characters
     // (`<`, `=`, `>`, `-` or a backtick): `>>>>>>> REPLACE` as asked, or what small models
     // write instead (`------- REPLACE`, a closing fence), so a block always ends instead of
-    // running on. Likewise file lines in a fence never start with a backtick run.
+    // running on. Each line is its own lexeme: the lexer never backtracks, so a lexeme
+    // spanning many lines would have to reject the third backtick of a fence it had already
+    // taken two of as the start of an ordinary line. Likewise a whole file's lines in a fence
+    // never start with a backtick run. A replacement is capped so that a reply cannot run on forever.
+    source.push_str(&format!("repl: REPL_LINE{{0,{MAX_REPLACEMENT_LINES}}}\n"));
+    source.push_str("body: BODY_LINE*\n");
     source.push_str(
-        "REPL: /(([^<=>`\\n-][^\\n]*|[<=>`-][^<=>`\\n-][^\\n]*|[<=>`-][<=>`-][^<=>`\\n-][^\\n]*|[<=>`-]|[<=>`-][<=>`-])?\\n)*/\n",
+        "REPL_LINE: /([^<=>`\\n-][^\\n]*|[<=>`-][^<=>`\\n-][^\\n]*|[<=>`-][<=>`-][^<=>`\\n-][^\\n]*|[<=>`-]|[<=>`-][<=>`-])?\\n/\n",
     );
-    source.push_str("END: /[<=>`-][<=>`-][<=>`-][^\\n]*\\n*/\n");
-    source.push_str("BODY: /(([^`\\n][^\\n]*|`[^`\\n][^\\n]*|``[^`\\n][^\\n]*)?\\n)*/\n");
+    source.push_str("END: /[<=>`-][<=>`-][<=>`-][^\\n]*\\n?/\n");
+    source.push_str("BODY_LINE: /([^`\\n][^\\n]*|`[^`\\n][^\\n]*|``[^`\\n][^\\n]*|`|``)?\\n/\n");
     Grammar::lark(&source).named(match format {
         EditFormat::SearchReplace => "SEARCH/REPLACE edit grammar",
         EditFormat::WholeFile => "whole-file edit grammar",

@@ -9,6 +9,7 @@
 
 pub mod edits;
 pub mod localize;
+pub mod loop_coder;
 pub mod prompt;
 
 use std::path::Path;

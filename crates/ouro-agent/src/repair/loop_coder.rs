@@ -1,0 +1,310 @@
+//! Direct repair as the development loop's coder (`[loop.coder] kind = "repair"`, the
+//! default): the model is loaded once, on the first attempt, and shared by every worker;
+//! each attempt starts from the untouched worktree and is shown the tests' failing output
+//! and what the earlier attempts changed and why that failed. The first attempt decodes
+//! greedily, later ones sample (the persona's `temperature`, a seed per attempt). When no
+//! file of the repository can be tied to the task, the attempt goes to the tool-calling
+//! agent instead, which can explore.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use ouro_llm::device::DeviceChoice;
+use ouro_llm::sampling::SamplingConfig;
+use ouro_loop::LoopError;
+use ouro_loop::coder::{
+    AttemptContext, AttemptOutcome, Coder, CommandCoder, PriorAttempt, TokenUsage,
+};
+use ouro_loop::config::PersonaConfig;
+use ouro_loop::personas::{CoderBuilder, CoderFactory, CoderKinds, agent_command};
+
+use super::{EditFormat, PreviousAttempt, RepairConfig, RepairError, RepairRequest, Repairer};
+
+/// The kind name of the repair coder in `[loop.coder]`.
+pub const KIND: &str = "repair";
+
+/// Characters of an earlier attempt's diff and of its feedback shown to the next.
+const HISTORY_CHARS: usize = 2500;
+
+/// The coder kinds ouro-agent adds to the loop: `repair`, the default, with its model
+/// looked up from `roots` (see [`ouro_core::paths::search_roots`]) unless the persona names
+/// one.
+pub fn coder_kinds(roots: Vec<PathBuf>) -> CoderKinds {
+    let builder: CoderBuilder = Arc::new(move |persona: &PersonaConfig| build(persona, &roots));
+    CoderKinds::default().with(KIND, builder).default_kind(KIND)
+}
+
+/// The model, loaded on first use and then shared.
+type SharedModel = Arc<Mutex<Option<Arc<Repairer>>>>;
+
+fn build(persona: &PersonaConfig, roots: &[PathBuf]) -> Result<CoderFactory, String> {
+    match persona.provider.as_deref() {
+        None | Some("local") => {}
+        Some(other) => {
+            return Err(format!(
+                "[loop.coder] kind = \"repair\" runs ouro's own engine; provider = {other:?} \
+                 needs kind = \"agent\""
+            ));
+        }
+    }
+    let model =
+        ouro_core::paths::resolve_coder_model(persona.model.as_deref().map(Path::new), roots)
+            .map_err(|e| format!("[loop.coder]: {e}"))?;
+    let format = match persona.format.as_deref() {
+        None | Some("search-replace") => EditFormat::SearchReplace,
+        Some("whole-file") => EditFormat::WholeFile,
+        Some(other) => {
+            return Err(format!(
+                "[loop.coder] format = {other:?} is unknown (known: \"search-replace\", \
+                 \"whole-file\")"
+            ));
+        }
+    };
+    let temperature = persona.temperature.unwrap_or(0.7);
+    if !(0.0..=2.0).contains(&temperature) {
+        return Err(format!(
+            "[loop.coder] temperature = {temperature} is outside 0..=2"
+        ));
+    }
+    let explorer = PersonaConfig {
+        kind: Some("agent".into()),
+        provider: Some("local".into()),
+        model: Some(model.to_string_lossy().into_owned()),
+        ..persona.clone()
+    };
+    let explorer = agent_command(&explorer)?;
+    let timeout = persona.timeout();
+    let shared: SharedModel = Arc::default();
+    let config = RepairConfig {
+        format,
+        ..RepairConfig::default()
+    };
+    Ok(Arc::new(move || {
+        Ok(Box::new(RepairCoder {
+            model: model.clone(),
+            config: config.clone(),
+            shared: shared.clone(),
+            temperature,
+            explorer: CommandCoder::new(explorer.clone(), timeout),
+            usage: TokenUsage::default(),
+        }) as Box<dyn Coder>)
+    }))
+}
+
+/// One worker's repair coder.
+struct RepairCoder {
+    model: PathBuf,
+    config: RepairConfig,
+    shared: SharedModel,
+    temperature: f32,
+    explorer: CommandCoder,
+    usage: TokenUsage,
+}
+
+impl RepairCoder {
+    fn repairer(&self, log: &mut dyn Write) -> Result<Arc<Repairer>, String> {
+        let mut slot = self.shared.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(repairer) = slot.as_ref() {
+            return Ok(repairer.clone());
+        }
+        let (repairer, note) =
+            Repairer::load(&self.model, 0, DeviceChoice::Auto, self.config.clone())
+                .map_err(|e| format!("cannot load {}: {e}", self.model.display()))?;
+        if let Some(note) = note {
+            let _ = writeln!(log, "{note}");
+        }
+        let repairer = Arc::new(repairer);
+        *slot = Some(repairer.clone());
+        Ok(repairer)
+    }
+
+    fn sampling(&self, attempt: u32) -> SamplingConfig {
+        if attempt <= 1 {
+            SamplingConfig::greedy()
+        } else {
+            SamplingConfig {
+                temperature: self.temperature,
+                seed: u64::from(attempt),
+                ..SamplingConfig::default()
+            }
+        }
+    }
+}
+
+/// `text` cut to about `max` characters (its head and tail kept).
+fn clip(text: &str, max: usize) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    if chars.len() <= max {
+        return text.to_string();
+    }
+    let head: String = chars[..max / 3].iter().collect();
+    let tail: String = chars[chars.len() - (max - max / 3)..].iter().collect();
+    format!("{head}\n[...]\n{tail}")
+}
+
+fn previous(history: &[PriorAttempt]) -> Vec<PreviousAttempt> {
+    history
+        .iter()
+        .map(|prior| PreviousAttempt {
+            change: if prior.diff.trim().is_empty() {
+                "(no change)".into()
+            } else {
+                clip(&prior.diff, HISTORY_CHARS)
+            },
+            outcome: clip(&prior.feedback, HISTORY_CHARS),
+        })
+        .collect()
+}
+
+fn io_error(path: &Path, e: std::io::Error) -> LoopError {
+    LoopError::io("write the coder transcript", path, e)
+}
+
+impl Coder for RepairCoder {
+    fn attempt(&mut self, ctx: &AttemptContext<'_>) -> Result<AttemptOutcome, LoopError> {
+        let mut log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(ctx.transcript)
+            .map_err(|e| io_error(ctx.transcript, e))?;
+        let repairer = match self.repairer(&mut log) {
+            Ok(repairer) => repairer,
+            Err(reason) => return Ok(AttemptOutcome::GaveUp { reason }),
+        };
+        let previous = previous(ctx.history);
+        let request = RepairRequest {
+            root: ctx.worktree,
+            title: &ctx.task.title,
+            description: &ctx.task.description,
+            inputs: &ctx.task.inputs,
+            failure: ctx.baseline_failure,
+            previous: &previous,
+            sampling: self.sampling(ctx.attempt),
+        };
+        let _ = writeln!(
+            log,
+            "repair attempt {} with {} ({})",
+            ctx.attempt,
+            self.model.display(),
+            if ctx.attempt <= 1 {
+                "greedy"
+            } else {
+                "sampled"
+            }
+        );
+        let mut stream = |text: &str| {
+            let _ = log.write_all(text.as_bytes());
+        };
+        let result = repairer.attempt(&request, ctx.cancel, &mut stream);
+        let _ = writeln!(log);
+        if ctx.cancel.load(std::sync::atomic::Ordering::Relaxed) {
+            return Ok(AttemptOutcome::Cancelled);
+        }
+        let (report, outcome) = match result {
+            Ok(report) => {
+                let summary = format!("edited {}", report.written.join(", "));
+                (Some(report), AttemptOutcome::Finished { summary })
+            }
+            Err(RepairError::NoFiles) => {
+                let _ = writeln!(
+                    log,
+                    "no file could be tied to the task: the tool-calling agent explores instead"
+                );
+                return self.explorer.attempt(ctx);
+            }
+            Err(RepairError::Edit { report, error }) => (
+                Some(*report),
+                AttemptOutcome::GaveUp {
+                    reason: format!("the model's edits could not be used: {error}"),
+                },
+            ),
+            Err(other) => (
+                None,
+                AttemptOutcome::GaveUp {
+                    reason: other.to_string(),
+                },
+            ),
+        };
+        if let Some(report) = report {
+            self.usage += TokenUsage {
+                prompt: report.prompt_tokens as u64,
+                generated: report.generated_tokens as u64,
+            };
+            let json = serde_json::to_string(&report).map_err(|source| LoopError::Json {
+                context: "encode a repair report".into(),
+                source,
+            })?;
+            writeln!(log, "{json}").map_err(|e| io_error(ctx.transcript, e))?;
+        }
+        Ok(outcome)
+    }
+
+    fn starts_from_base(&self) -> bool {
+        true
+    }
+
+    fn take_usage(&mut self) -> TokenUsage {
+        std::mem::take(&mut self.usage)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_model_or_a_bad_setting_is_a_clear_error() {
+        let roots = vec![PathBuf::from("/nonexistent-ouro-root")];
+        let persona = PersonaConfig {
+            model: Some("/nonexistent/model.gguf".into()),
+            ..PersonaConfig::default()
+        };
+        let err = build(&persona, &roots).err().expect("missing model");
+        assert!(err.contains("/nonexistent/model.gguf"), "{err}");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let model = dir.path().join("m.gguf");
+        std::fs::write(&model, b"GGUF").expect("write");
+        for (persona, needle) in [
+            (
+                PersonaConfig {
+                    format: Some("poem".into()),
+                    ..PersonaConfig::default()
+                },
+                "poem",
+            ),
+            (
+                PersonaConfig {
+                    provider: Some("openai".into()),
+                    ..PersonaConfig::default()
+                },
+                "kind = \"agent\"",
+            ),
+            (
+                PersonaConfig {
+                    temperature: Some(9.0),
+                    ..PersonaConfig::default()
+                },
+                "temperature",
+            ),
+        ] {
+            let persona = PersonaConfig {
+                model: Some(model.to_string_lossy().into_owned()),
+                ..persona
+            };
+            let err = build(&persona, &roots).err().expect(needle);
+            assert!(err.contains(needle), "{err}");
+        }
+    }
+
+    #[test]
+    fn history_is_clipped_and_empty_changes_are_named() {
+        let history = [PriorAttempt {
+            diff: String::new(),
+            feedback: "x".repeat(10_000),
+        }];
+        let shown = previous(&history);
+        assert_eq!(shown[0].change, "(no change)");
+        assert!(shown[0].outcome.chars().count() < HISTORY_CHARS + 20);
+    }
+}
