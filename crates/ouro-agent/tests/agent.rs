@@ -467,6 +467,33 @@ fn the_iteration_limit_stops_the_loop() {
 }
 
 #[test]
+fn a_repeated_call_gets_a_nudge_and_endless_repeats_stop_the_session() {
+    let replies = vec![
+        Reply::tool_calls(&[("c1", "bash", r#"{"command": "echo ran >> log.txt"}"#)]),
+        Reply::tool_calls(&[("c2", "bash", r#"{"command":"echo ran >> log.txt"}"#)]),
+        Reply::tool_calls(&[("c3", "bash", r#"{"command": "echo ran >> log.txt"}"#)]),
+        Reply::tool_calls(&[("c4", "bash", r#"{"command": "echo ran >> log.txt"}"#)]),
+        Reply::tool_calls(&[("c5", "list", "{}")]),
+    ];
+    let mut run = start(replies, ToolCallMode::Native, AgentConfig::default());
+    let summary = run.run("repeat yourself");
+    assert_eq!(summary.outcome, Outcome::Failed, "{}", summary.summary);
+    assert!(
+        summary.summary.contains("same call 4 times"),
+        "{}",
+        summary.summary
+    );
+    let results = run.results();
+    assert_eq!(results.len(), 4);
+    assert!(results[0].0, "{:?}", results[0]);
+    for (ok, content) in &results[1..] {
+        assert!(!ok && content.contains("same call"), "{content}");
+    }
+    let log = std::fs::read_to_string(run.ws.join("log.txt")).unwrap();
+    assert_eq!(log, "ran\n", "a repeated call is not run again");
+}
+
+#[test]
 fn old_turns_are_compacted_into_a_digest() {
     let mut replies: Vec<Reply> = (0..4)
         .map(|i| Reply::tool_calls(&[(&format!("c{i}"), "read_file", r#"{"path": "big.txt"}"#)]))

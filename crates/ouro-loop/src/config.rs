@@ -26,6 +26,9 @@ pub struct LoopConfig {
     pub test_timeout_s: f64,
     /// Coder attempts per run (each failing attempt's errors are fed to the next).
     pub max_attempts: u32,
+    /// Run the tests on the untouched worktree first and show the first attempt their
+    /// failing output.
+    pub baseline_tests: bool,
     /// Keep the branches of failed and rejected runs (with their work committed).
     pub keep_branches: bool,
     /// Worker threads.
@@ -55,6 +58,7 @@ impl Default for LoopConfig {
             test_command: None,
             test_timeout_s: 600.0,
             max_attempts: 3,
+            baseline_tests: true,
             keep_branches: false,
             workers: 1,
             interval_s: 5.0,

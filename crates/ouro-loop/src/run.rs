@@ -329,7 +329,7 @@ impl TaskRun<'_> {
     /// Runs the tests on the untouched worktree (`tests-0.log`): their failing output,
     /// which the first attempt is shown, or `None` when they pass or there are none.
     fn baseline(&self) -> Result<Option<String>, LoopError> {
-        if self.commands.is_empty() {
+        if self.commands.is_empty() || !self.shared.config.baseline_tests {
             return Ok(None);
         }
         let report = self.test(&self.file("tests-0.log".into()))?;

@@ -89,7 +89,21 @@ pub struct Agent {
     log: Log,
     config: AgentConfig,
     cancel: Cancel,
+    /// The last call run (its tool and arguments) and how many times in a row the model
+    /// has sent it again since.
+    last_call: Option<(String, String)>,
+    repeats: u32,
 }
+
+/// Identical calls in a row, each answered with a nudge instead of being run, before the
+/// session stops as failed.
+const MAX_REPEATS: u32 = 3;
+
+/// The answer to a call identical to the one just before it.
+const REPEAT_NUDGE: &str = "error: this is the same call, with the same arguments, as your \
+                            last one, so it was not run again: its result is above and would \
+                            not change. Do something different with what it told you: read \
+                            the file it points to, edit the code, or call finish.";
 
 impl Agent {
     /// Starts or resumes a session. `conversation` is what [`Session::resume`] rebuilt
@@ -122,6 +136,8 @@ impl Agent {
             },
             config,
             cancel,
+            last_call: None,
+            repeats: 0,
         };
         agent.log.emit(start)?;
         if resumed {
@@ -240,7 +256,31 @@ impl Agent {
             if let Some(summary) = finished {
                 return self.finish(Outcome::Finished, summary);
             }
+            if self.repeats >= MAX_REPEATS {
+                let why = format!(
+                    "stopped: the model sent the same call {} times in a row",
+                    self.repeats + 1
+                );
+                return self.finish(Outcome::Failed, why);
+            }
         }
+    }
+
+    /// Whether `call` repeats the call just before it (same tool, same arguments once
+    /// parsed); remembers it as the last call otherwise.
+    fn is_repeat(&mut self, call: &ToolCall) -> bool {
+        let arguments = match &call.parsed {
+            Ok(value) => value.to_string(),
+            Err(_) => call.arguments.clone(),
+        };
+        let key = (call.name.clone(), arguments);
+        if self.last_call.as_ref() == Some(&key) {
+            self.repeats += 1;
+            return true;
+        }
+        self.last_call = Some(key);
+        self.repeats = 0;
+        false
     }
 
     /// Journals the intent, runs one call and journals its result; returns the `finish`
@@ -249,6 +289,7 @@ impl Agent {
         self.log.emit(AgentEvent::ToolCall { call: call.clone() })?;
         let mut journal_error = None;
         let result = match &call.parsed {
+            _ if self.is_repeat(&call) => Err(REPEAT_NUDGE.to_string()),
             Err(e) => Err(format!("error: could not read this tool call: {e}")),
             Ok(args) => {
                 let log = &mut self.log;
@@ -316,6 +357,9 @@ impl Agent {
         let summary = compaction::digest(&messages[start..end]);
         let removed: usize = messages[start..end].iter().map(|m| m.text_len()).sum();
         let after = before.saturating_sub(removed as u64 / 4) + (summary.len() as u64).div_ceil(4);
+        // The last call's result may be gone from the context now: sending it again is
+        // no longer a repeat.
+        self.last_call = None;
         self.log.emit(AgentEvent::Compaction {
             start,
             end,

@@ -163,6 +163,9 @@ pub fn list_files(root: &Path) -> Vec<String> {
         .hidden(true)
         .git_ignore(true)
         .require_git(false)
+        // Ignore files above the workspace do not apply: a loop worktree sits inside its
+        // repository's ignored `.ouro/`, which would hide every file.
+        .parents(false)
         .build()
         .filter_map(Result::ok)
         .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
@@ -437,6 +440,13 @@ mod tests {
             budget_chars: 200,
             context_chars: 200,
         }
+    }
+
+    #[test]
+    fn a_workspace_inside_an_ignored_folder_still_lists_its_files() {
+        let outer = repo(&[(".gitignore", ".ouro/\n"), (".ouro/wt/calc.py", "x = 1\n")]);
+        let root = outer.path().join(".ouro/wt");
+        assert_eq!(list_files(&root), ["calc.py"]);
     }
 
     #[test]

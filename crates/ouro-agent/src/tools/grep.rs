@@ -100,6 +100,9 @@ impl Tool for Grep {
         let walker = WalkBuilder::new(&root)
             .hidden(false)
             .require_git(false)
+            // Ignore files above the search root do not apply (a loop worktree sits inside
+            // its repository's ignored `.ouro/`).
+            .parents(false)
             .filter_entry(|e| e.file_name() != ".git")
             .sort_by_file_name(|a, b| a.cmp(b))
             .build();

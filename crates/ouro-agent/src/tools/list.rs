@@ -90,7 +90,9 @@ impl Tool for List {
             .git_ignore(!args.include_ignored)
             .git_exclude(!args.include_ignored)
             .ignore(!args.include_ignored)
-            .parents(!args.include_ignored)
+            // Ignore files above the listed folder do not apply (a loop worktree sits
+            // inside its repository's ignored `.ouro/`).
+            .parents(false)
             .filter_entry(|e| e.file_name() != ".git")
             .sort_by_file_name(|a, b| a.cmp(b));
         if !recursive {
