@@ -1,6 +1,7 @@
 //! The `ouro` command line: parses arguments and calls into the library crates.
 
 mod agent;
+mod eval;
 mod gpu;
 mod llm;
 mod llm_synth;
@@ -34,6 +35,8 @@ enum Command {
     Tasks(tasks::TasksArgs),
     /// Run the development loop on the task queue, or show its status.
     Loop(loop_cmd::LoopArgs),
+    /// Measure the development loop on a suite of tasks with hidden tests.
+    Eval(eval::EvalArgs),
     /// Devices: list GPUs and the CPU with their figures, watch their load.
     #[command(subcommand)]
     Gpu(gpu::GpuCommand),
@@ -49,6 +52,7 @@ fn main() -> std::process::ExitCode {
         Command::Pixel(args) => pixel::run(args).map(|()| std::process::ExitCode::SUCCESS),
         Command::Tasks(args) => tasks::run(args).map(|()| std::process::ExitCode::SUCCESS),
         Command::Loop(args) => loop_cmd::run(args).map(|()| std::process::ExitCode::SUCCESS),
+        Command::Eval(args) => eval::run(args),
         Command::Gpu(cmd) => gpu::run(cmd).map(|()| std::process::ExitCode::SUCCESS),
         Command::Tui(args) => tui::run(args).map(|()| std::process::ExitCode::SUCCESS),
     };

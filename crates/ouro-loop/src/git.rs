@@ -165,6 +165,16 @@ impl Git {
     /// Stages every change in worktree `wt` and returns the staged diff against `base`.
     pub fn stage_and_diff(&self, wt: &Path, base: &str) -> Result<String, LoopError> {
         self.run_in(wt, ["add", "--all"])?;
+        self.staged_diff(wt, base)
+    }
+
+    /// Stages `path` in worktree `wt` as it is on disk (a missing file as deleted).
+    pub fn stage_path(&self, wt: &Path, path: &str) -> Result<(), LoopError> {
+        self.run_in(wt, ["add", "--all", "--", path]).map(drop)
+    }
+
+    /// The diff of what is staged in worktree `wt` against `base`.
+    pub fn staged_diff(&self, wt: &Path, base: &str) -> Result<String, LoopError> {
         let output = self.output_in(wt, ["diff", "--cached", "--binary", base])?;
         if !output.status.success() {
             return Err(LoopError::Git {
@@ -174,6 +184,38 @@ impl Git {
             });
         }
         Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    }
+
+    /// The files staged in `wt` that differ from `base`, with their status letter (`A`
+    /// added, `M` modified, `D` deleted, ...).
+    pub fn staged_files(&self, wt: &Path, base: &str) -> Result<Vec<(char, String)>, LoopError> {
+        let out = self.run_in(wt, ["diff", "--cached", "--name-status", "--no-renames", base])?;
+        Ok(out
+            .lines()
+            .filter_map(|line| {
+                let (status, path) = line.split_once('\t')?;
+                Some((status.chars().next()?, path.to_string()))
+            })
+            .collect())
+    }
+
+    /// Puts `path` in worktree `wt` back as it is in `base` (removed if `base` lacks it),
+    /// in the index and on disk.
+    pub fn restore_path(&self, wt: &Path, base: &str, path: &str) -> Result<(), LoopError> {
+        let in_base = self
+            .output_in(wt, ["cat-file", "-e", &format!("{base}:{path}")])?
+            .status
+            .success();
+        if in_base {
+            self.run_in(wt, ["checkout", base, "--", path])?;
+        } else {
+            self.run_in(wt, ["rm", "-q", "-f", "--cached", "--", path])?;
+            let file = wt.join(path);
+            if file.exists() {
+                std::fs::remove_file(&file).map_err(|e| LoopError::io("remove", &file, e))?;
+            }
+        }
+        Ok(())
     }
 
     /// Puts worktree `wt` back to `base`: tracked files restored, untracked ones removed

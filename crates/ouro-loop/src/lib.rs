@@ -34,6 +34,7 @@ pub mod store;
 pub mod supervisor;
 pub mod task;
 pub mod tasks_file;
+pub mod tidy;
 
 use std::path::Path;
 

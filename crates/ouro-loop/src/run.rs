@@ -2,7 +2,8 @@
 //! the errors of each fed to the next, tests, the judge, promotion, and the run folder
 //! (`task.json`, `tests-0.log` (the tests before any change), `coder-N.log`,
 //! `feedback-N.txt`, `patch-N.diff`, `tests-N.log`,
-//! `judge-N.log`, `verdict.json`, `patch.diff`, `outcome.json`).
+//! `dropped-N.json` (files left out of a passing change, see [`crate::tidy`]), `judge-N.log`,
+//! `verdict.json`, `patch.diff`, `outcome.json`).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -19,7 +20,7 @@ use crate::shared::{Notice, RunSummary, Shared};
 use crate::state::branch_name;
 use crate::store::{Finish, RunUpdate, TaskStore};
 use crate::task::{Status, Task};
-use crate::{LoopError, promote};
+use crate::{LoopError, promote, tidy};
 
 /// How a run ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -280,6 +281,19 @@ impl TaskRun<'_> {
                 feedback = Some(text);
                 continue;
             }
+            let diff = self.tidy(attempt, &base, diff)?;
+            if diff.trim().is_empty() {
+                let text = format!(
+                    "Attempt {attempt} changed only build or cache output: the task is not implemented yet."
+                );
+                last = RunOutcome::Failed("the coder changed only build output".into());
+                history.push(PriorAttempt {
+                    diff,
+                    feedback: text.clone(),
+                });
+                feedback = Some(text);
+                continue;
+            }
             let verdict = judge.review(&ReviewContext {
                 task: self.task,
                 worktree: &self.worktree,
@@ -324,6 +338,30 @@ impl TaskRun<'_> {
             return promote::promote(self, commit, base);
         }
         Ok(last)
+    }
+
+    /// Drops the files of a passing attempt that the task does not need ([`tidy`]); the
+    /// diff of what is left, with `dropped-N.json` saying what went and why.
+    fn tidy(&self, attempt: u32, base: &str, diff: String) -> Result<String, LoopError> {
+        let mut test = |n: usize| self.test(&self.file(format!("tidy-{attempt}-{n}.log")));
+        let tests: Option<&mut dyn FnMut(usize) -> Result<TestReport, LoopError>> =
+            if self.commands.is_empty() {
+                None
+            } else {
+                Some(&mut test)
+            };
+        let dropped = tidy::tidy(&self.shared.git, &self.worktree, base, tests)?;
+        if dropped.is_empty() {
+            return Ok(diff);
+        }
+        let json = serde_json::to_vec_pretty(&dropped).map_err(|source| LoopError::Json {
+            context: "encode the dropped files".into(),
+            source,
+        })?;
+        self.write(&self.file(format!("dropped-{attempt}.json")), &json)?;
+        let diff = self.shared.git.staged_diff(&self.worktree, base)?;
+        self.write(&self.file(format!("patch-{attempt}.diff")), diff.as_bytes())?;
+        Ok(diff)
     }
 
     /// Runs the tests on the untouched worktree (`tests-0.log`): their failing output,

@@ -80,6 +80,9 @@ pub enum EditError {
     /// The reply holds no complete edit.
     #[error("the reply holds no complete edit block")]
     Empty,
+    /// Every edit replaces its lines with the same lines.
+    #[error("every edit's REPLACE part is the same as its SEARCH part: nothing was changed")]
+    NoChange,
     /// An edit names a file that was not offered.
     #[error("the edit names {0}, which is not one of the files shown")]
     UnknownFile(String),
@@ -98,6 +101,10 @@ const FENCE: &str = "```";
 /// Most edit blocks one reply may hold.
 pub const MAX_EDITS: usize = 4;
 
+/// Most lines of one SEARCH part: the model must point at the lines it changes, not copy a
+/// whole function back.
+const MAX_SEARCH_LINES: usize = 12;
+
 /// Most lines of one replacement.
 const MAX_REPLACEMENT_LINES: usize = 60;
 
@@ -108,9 +115,9 @@ pub fn instructions(format: EditFormat) -> &'static str {
             "Answer only with SEARCH/REPLACE edits, in exactly this form:\n\n\
              path/of/the/file\n<<<<<<< SEARCH\nthe lines to change, copied exactly from the \
              file\n=======\nthe corrected lines\n>>>>>>> REPLACE\n\n\
-             The SEARCH part must be copied exactly from the file: the lines you change and \
-             one line around them, no more. Several edits may follow one another. Make the \
-             smallest change that solves the task."
+             The SEARCH part must be copied exactly from the file: only the few lines you \
+             change, no more. The REPLACE part must differ from it. Several edits may follow \
+             one another. Make the smallest change that solves the task."
         }
         EditFormat::WholeFile => {
             "Answer with the path of the file to change on one line, then the whole corrected \
@@ -148,18 +155,22 @@ pub fn grammar(files: &[EditableFile], format: EditFormat) -> Grammar {
             EditFormat::SearchReplace => {
                 let lines = lines_of(&file.text);
                 let runs = file.shown.clone().unwrap_or_else(|| vec![(0, lines.len())]);
+                // `l{k}_{i}_{d}`: line i and then, while fewer than MAX_SEARCH_LINES are
+                // taken, optionally the run that follows it.
                 let mut starts = Vec::new();
                 for &(from, to) in &runs {
                     let to = to.min(lines.len());
                     for (i, line) in lines.iter().enumerate().take(to).skip(from) {
                         let line = literal(line);
-                        let next = if i + 1 < to {
-                            format!(" | {line} l{k}_{}", i + 1)
-                        } else {
-                            String::new()
-                        };
-                        rules.push(format!("l{k}_{i}: {line}{next}"));
-                        starts.push(format!("l{k}_{i}"));
+                        for d in 0..MAX_SEARCH_LINES {
+                            let next = if i + 1 < to && d + 1 < MAX_SEARCH_LINES {
+                                format!(" | {line} l{k}_{}_{}", i + 1, d + 1)
+                            } else {
+                                String::new()
+                            };
+                            rules.push(format!("l{k}_{i}_{d}: {line}{next}"));
+                        }
+                        starts.push(format!("l{k}_{i}_0"));
                     }
                 }
                 if starts.is_empty() {
@@ -261,6 +272,10 @@ pub fn parse(
     }
     if edits.is_empty() {
         return Err(EditError::Empty);
+    }
+    edits.retain(|edit| !matches!(edit, Edit::Replace { search, replace, .. } if search == replace));
+    if edits.is_empty() {
+        return Err(EditError::NoChange);
     }
     Ok(edits)
 }
@@ -377,6 +392,16 @@ mod tests {
         let edits = parse(reply, EditFormat::SearchReplace, &files).expect("parse");
         let texts = apply_in_memory(&edits, &files).expect("apply");
         assert_eq!(texts["calc.py"], "def add(a, b):\n    return a + b\n");
+    }
+
+    #[test]
+    fn identity_edits_change_nothing() {
+        let files = [file("calc.py", "def add(a, b):\n    return a - b\n")];
+        let same = "calc.py\n<<<<<<< SEARCH\n    return a - b\n=======\n    return a - b\n>>>>>>> REPLACE\n";
+        assert_eq!(
+            parse(same, EditFormat::SearchReplace, &files),
+            Err(EditError::NoChange)
+        );
     }
 
     #[test]

@@ -84,15 +84,8 @@ fn show_file(out: &mut String, file: &EditableFile) {
 
 /// The chat messages of a repair request.
 pub fn messages(parts: &PromptParts<'_>) -> Vec<ChatMessage> {
+    // Reference files first, so that the files to edit come right before the task.
     let mut user = String::new();
-    if parts.located.editable.len() == 1 {
-        user.push_str("The file to edit:\n\n");
-    } else {
-        user.push_str("The files you may edit:\n\n");
-    }
-    for file in &parts.located.editable {
-        show_file(&mut user, file);
-    }
     if !parts.located.context.is_empty() {
         user.push_str("For reference only (do not edit):\n\n");
         for (path, text) in &parts.located.context {
@@ -105,6 +98,14 @@ pub fn messages(parts: &PromptParts<'_>) -> Vec<ChatMessage> {
                 },
             );
         }
+    }
+    if parts.located.editable.len() == 1 {
+        user.push_str("The file to edit:\n\n");
+    } else {
+        user.push_str("The files you may edit:\n\n");
+    }
+    for file in &parts.located.editable {
+        show_file(&mut user, file);
     }
     user.push_str(&format!("Task: {}\n", parts.title.trim()));
     if !parts.description.trim().is_empty() {
