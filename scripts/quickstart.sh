@@ -52,7 +52,7 @@ PY
 fi
 echo "== ouro loop --once in $demo"
 loop_ms() { echo $(( $(date +%s%N) / 1000000 )); }
-start=$(ms)
+loop_start=$(ms)
 "$ouro" loop --once || true
 loop_end=$(ms)
 echo "== ouro loop status"
