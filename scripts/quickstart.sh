@@ -51,7 +51,6 @@ PY
     --test "python3 test_calc.py"
 fi
 echo "== ouro loop --once in $demo"
-loop_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 loop_start=$(ms)
 "$ouro" loop --once || true
 loop_end=$(ms)
