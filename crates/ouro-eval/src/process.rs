@@ -119,12 +119,23 @@ mod tests {
     #[test]
     fn shell_reports_exit_output_and_timeouts() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let ok = shell("echo hi; echo $X >&2", dir.path(), &[("X", "y".into())], Duration::from_secs(10))
-            .expect("run");
-        assert!(ok.passed && ok.output.contains("hi") && ok.output.contains('y'), "{ok:?}");
+        let ok = shell(
+            "echo hi; echo $X >&2",
+            dir.path(),
+            &[("X", "y".into())],
+            Duration::from_secs(10),
+        )
+        .expect("run");
+        assert!(
+            ok.passed && ok.output.contains("hi") && ok.output.contains('y'),
+            "{ok:?}"
+        );
         let bad = shell("exit 3", dir.path(), &[], Duration::from_secs(10)).expect("run");
         assert_eq!((bad.passed, bad.exit.as_str()), (false, "exit code 3"));
         let slow = shell("sleep 30", dir.path(), &[], Duration::from_millis(200)).expect("run");
-        assert!(!slow.passed && slow.exit.starts_with("timed out"), "{slow:?}");
+        assert!(
+            !slow.passed && slow.exit.starts_with("timed out"),
+            "{slow:?}"
+        );
     }
 }

@@ -188,6 +188,9 @@ mod tests {
             totals: t,
         };
         let text = report.render();
-        assert!(text.contains("fixed 3/4 (75%)") && text.contains("extra: x.json"), "{text}");
+        assert!(
+            text.contains("fixed 3/4 (75%)") && text.contains("extra: x.json"),
+            "{text}"
+        );
     }
 }

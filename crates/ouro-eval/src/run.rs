@@ -176,9 +176,7 @@ fn loop_once(
         LoopOptions {
             repo: repo.to_path_buf(),
             config,
-            mode: Mode::Drain {
-                max_tasks: Some(1),
-            },
+            mode: Mode::Drain { max_tasks: Some(1) },
             watch: None,
             stop: options.stop.clone(),
             notify: Arc::new(move |notice: &Notice| {
@@ -202,7 +200,14 @@ fn hidden_test(
 ) -> Result<crate::process::Finished, EvalError> {
     git(
         repo,
-        &["clone", "-q", "--branch", "main", ".", &tree.to_string_lossy()],
+        &[
+            "clone",
+            "-q",
+            "--branch",
+            "main",
+            ".",
+            &tree.to_string_lossy(),
+        ],
     )
     .map_err(|reason| EvalError::Prepare {
         task: task.id.clone(),

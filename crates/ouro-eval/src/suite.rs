@@ -112,7 +112,10 @@ impl Suite {
         if ids.is_empty() {
             return Ok(self);
         }
-        if let Some(missing) = ids.iter().find(|id| !self.tasks.iter().any(|t| &t.id == *id)) {
+        if let Some(missing) = ids
+            .iter()
+            .find(|id| !self.tasks.iter().any(|t| &t.id == *id))
+        {
             return Err(EvalError::Suite {
                 path: self.dir.clone(),
                 reason: format!("no task {missing:?} in the suite"),
@@ -143,7 +146,10 @@ impl SuiteTask {
             return Err(bad(format!("tier {:?} is not one of {TIERS:?}", spec.tier)));
         }
         if spec.timeout_s.is_nan() || spec.timeout_s <= 0.0 {
-            return Err(bad(format!("timeout_s = {} must be positive", spec.timeout_s)));
+            return Err(bad(format!(
+                "timeout_s = {} must be positive",
+                spec.timeout_s
+            )));
         }
         match (&spec.tier[..], &spec.source) {
             ("project", None) => return Err(bad("a project task needs [source]".into())),
@@ -214,7 +220,10 @@ mod tests {
             let t = task(dir.path(), "x", toml);
             let err = SuiteTask::load(&t).expect_err(needle);
             let text = err.to_string();
-            assert!(text.contains(needle) && text.contains("task.toml"), "{text}");
+            assert!(
+                text.contains(needle) && text.contains("task.toml"),
+                "{text}"
+            );
         }
     }
 }

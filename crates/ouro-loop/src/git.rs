@@ -189,7 +189,10 @@ impl Git {
     /// The files staged in `wt` that differ from `base`, with their status letter (`A`
     /// added, `M` modified, `D` deleted, ...).
     pub fn staged_files(&self, wt: &Path, base: &str) -> Result<Vec<(char, String)>, LoopError> {
-        let out = self.run_in(wt, ["diff", "--cached", "--name-status", "--no-renames", base])?;
+        let out = self.run_in(
+            wt,
+            ["diff", "--cached", "--name-status", "--no-renames", base],
+        )?;
         Ok(out
             .lines()
             .filter_map(|line| {

@@ -113,7 +113,13 @@ mod tests {
 
     #[test]
     fn artifacts_are_recognised_by_folder_or_ending() {
-        for path in ["__pycache__/a.cpython-311.pyc", "pkg/__pycache__/x", "target/debug/x", "a.o", "web/node_modules/l/i.js"] {
+        for path in [
+            "__pycache__/a.cpython-311.pyc",
+            "pkg/__pycache__/x",
+            "target/debug/x",
+            "a.o",
+            "web/node_modules/l/i.js",
+        ] {
             assert!(is_artifact(path), "{path}");
         }
         for path in ["src/target.rs", "settings.json", "calc.py"] {

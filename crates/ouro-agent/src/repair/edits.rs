@@ -273,7 +273,8 @@ pub fn parse(
     if edits.is_empty() {
         return Err(EditError::Empty);
     }
-    edits.retain(|edit| !matches!(edit, Edit::Replace { search, replace, .. } if search == replace));
+    edits
+        .retain(|edit| !matches!(edit, Edit::Replace { search, replace, .. } if search == replace));
     if edits.is_empty() {
         return Err(EditError::NoChange);
     }
