@@ -88,6 +88,19 @@ fn errors_name_what_is_wrong() {
     assert!(retry.status.success());
     let err = ouro(path, &["tasks", "retry", "1"]);
     assert!(String::from_utf8_lossy(&err.stderr).contains("task 1 is pending: cannot retry it"));
-    let no_coder = ouro(path, &["loop", "--once"]);
-    assert!(String::from_utf8_lossy(&no_coder.stderr).contains("no coder configured"));
+    // With no ouro.toml the loop uses the repair coder on the default coding model; when
+    // that is nowhere to be found, it says which file and how to fetch it.
+    let empty = tempfile::tempdir().expect("tempdir");
+    let no_model = Command::new(env!("CARGO_BIN_EXE_ouro"))
+        .args(["loop", "--once", "--repo"])
+        .arg(path)
+        .env("OURO_MODELS", empty.path())
+        .output()
+        .expect("run ouro");
+    assert!(!no_model.status.success());
+    let err = String::from_utf8_lossy(&no_model.stderr);
+    assert!(
+        err.contains(ouro_core::paths::DEFAULT_CODER_MODEL_FILE) && err.contains("fetch-models.sh"),
+        "{err}"
+    );
 }

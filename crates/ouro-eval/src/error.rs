@@ -37,7 +37,7 @@ pub enum EvalError {
         /// The task.
         task: String,
         /// The error.
-        source: ouro_loop::LoopError,
+        source: Box<ouro_loop::LoopError>,
     },
 }
 

@@ -150,7 +150,7 @@ fn loop_once(
 ) -> Result<Option<RunSummary>, EvalError> {
     let failed = |source| EvalError::Loop {
         task: task.id.clone(),
-        source,
+        source: Box::new(source),
     };
     let (_, mut store) = ouro_loop::open_store(repo).map_err(failed)?;
     store

@@ -125,11 +125,7 @@ impl Judge for CommandJudge {
             timeout: self.timeout,
             cancel: ctx.cancel,
         })?;
-        let output = exec::read_trimmed(ctx.transcript, result.log_start, REASON_BYTES)?;
-        // Drop the "$ command" line the log starts with.
-        let reasons = output
-            .split_once('\n')
-            .map_or("", |(_, rest)| rest)
+        let reasons = exec::read_trimmed(ctx.transcript, result.log_start, REASON_BYTES)?
             .trim()
             .to_string();
         Ok(match result.exit {

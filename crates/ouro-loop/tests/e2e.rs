@@ -182,7 +182,9 @@ fn a_task_the_judge_rejects_is_not_promoted() {
         task.error
             .as_deref()
             .unwrap_or_default()
-            .contains("too clever by half")
+            .contains("too clever by half"),
+        "{:?}",
+        task.error
     );
     assert_eq!(
         git(repo.path(), &["rev-parse", "main"]),

@@ -238,7 +238,19 @@ pub fn parse(
         let parsed = match format {
             EditFormat::SearchReplace => after.strip_prefix(SEARCH).and_then(|body| {
                 let (search, tail) = split_block(body, DIVIDER)?;
-                let (replace, tail) = split_at_block_end(tail)?;
+                let (mut replace, end, mut tail) = split_at_block_end(tail)?;
+                // A model that forgets `>>>>>>> REPLACE` and starts the next block writes its
+                // path and `<<<<<<< SEARCH`: the path is not part of the replacement, and the
+                // next block starts there.
+                if end.starts_with("<<<")
+                    && let Some((before, last)) = last_line(replace)
+                    && known(last.trim())
+                {
+                    let next_start = tail.len() + end.len() + last.len();
+                    let whole = &body[body.len() - next_start..];
+                    replace = before;
+                    tail = whole;
+                }
                 Some((
                     Edit::Replace {
                         path: path.to_string(),
@@ -291,17 +303,24 @@ fn split_block<'a>(body: &'a str, marker: &str) -> Option<(&'a str, &'a str)> {
 }
 
 /// `body` up to its first line that starts with three marker characters (`<`, `=`, `>`,
-/// `-`, a backtick: the end of a replacement, however the model spelled it), and what
-/// follows it.
-fn split_at_block_end(body: &str) -> Option<(&str, &str)> {
+/// `-`, a backtick: the end of a replacement, however the model spelled it), that line,
+/// and what follows it.
+fn split_at_block_end(body: &str) -> Option<(&str, &str, &str)> {
     let mut at = 0;
     for line in body.split_inclusive('\n') {
         if line.len() >= 3 && line.bytes().take(3).all(|b| b"<=>-`".contains(&b)) {
-            return Some((&body[..at], &body[at + line.len()..]));
+            return Some((&body[..at], line, &body[at + line.len()..]));
         }
         at += line.len();
     }
     None
+}
+
+/// `text` without its last line, and that line (with its newline).
+fn last_line(text: &str) -> Option<(&str, &str)> {
+    let trimmed = text.strip_suffix('\n')?;
+    let start = trimmed.rfind('\n').map_or(0, |i| i + 1);
+    Some((&text[..start], &text[start..]))
 }
 
 /// Applies `edits` to the files, in order, in memory: the new text of each changed file.
@@ -403,6 +422,15 @@ mod tests {
             parse(same, EditFormat::SearchReplace, &files),
             Err(EditError::NoChange)
         );
+    }
+
+    #[test]
+    fn a_block_left_open_before_the_next_one_keeps_its_path_out() {
+        let files = [file("p.py", "a = 1\nb = 2\n")];
+        let reply = "p.py\n<<<<<<< SEARCH\na = 1\n=======\na = 10\n\np.py\n<<<<<<< SEARCH\nb = 2\n=======\nb = 20\n>>>>>>> REPLACE\n";
+        let edits = parse(reply, EditFormat::SearchReplace, &files).expect("parse");
+        let texts = apply_in_memory(&edits, &files).expect("apply");
+        assert_eq!(texts["p.py"], "a = 10\n\nb = 20\n");
     }
 
     #[test]
