@@ -314,3 +314,30 @@ fn parallel_workers_promote_every_task_once_in_a_line() {
         );
     }
 }
+
+#[test]
+fn files_the_task_does_not_need_are_dropped_before_promotion() {
+    let repo = repo();
+    let bin = tempfile::tempdir().expect("tempdir");
+    let coder = script(
+        bin.path(),
+        "coder.sh",
+        "echo hello > hello.txt\necho '{}' > settings.json\nmkdir -p __pycache__ && echo x > __pycache__/m.pyc",
+    );
+    let store = add(repo.path(), "say hello", &["grep -q hello hello.txt"]);
+    let config = format!("[loop.coder]\ncommand = \"{}\"\n", coder.display());
+    run(repo.path(), &config);
+    let task = store.get("1").expect("task");
+    assert_eq!(task.status, Status::Done, "{task:?}");
+    let files = git(repo.path(), &["show", "--name-only", "--format=", "main"]);
+    assert_eq!(files, "hello.txt", "only what the task needs is promoted");
+    let dropped = fs::read_to_string(repo.path().join(".ouro/runs/1-1/dropped-1.json"))
+        .expect("the run folder says what was dropped");
+    assert!(
+        dropped.contains("settings.json")
+            && dropped.contains("the tests pass without this change")
+            && dropped.contains("__pycache__/m.pyc")
+            && dropped.contains("build or cache output"),
+        "{dropped}"
+    );
+}
