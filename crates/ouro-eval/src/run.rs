@@ -7,10 +7,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use ouro_loop::exec::{ShellCommand, read_trimmed, run_shell};
+
 use ouro_loop::{LoopConfig, LoopOptions, Mode, NewTask, Notice, Personas, RunSummary, run_loop};
 
 use crate::prepare::{build_repo, copy_tree};
-use crate::process::{git, shell};
+use crate::process::git;
 use crate::report::{EvalReport, TaskResult, Totals};
 use crate::{EvalError, Suite, SuiteTask};
 
@@ -192,12 +194,19 @@ fn loop_once(
     Ok(summary.filter(|s| s.outcome != "interrupted"))
 }
 
-/// The hidden test on a fresh clone of `main` with `hidden/` copied over it.
-fn hidden_test(
-    task: &SuiteTask,
-    repo: &Path,
-    tree: &Path,
-) -> Result<crate::process::Finished, EvalError> {
+/// The hidden test's result: passed, how it ended, the tail of its output.
+struct Hidden {
+    passed: bool,
+    exit: String,
+    output: String,
+}
+
+/// Bytes of the hidden test's output kept in the report.
+const HIDDEN_OUTPUT_BYTES: usize = 4000;
+
+/// The hidden test on a fresh clone of `main` with `hidden/` copied over it; its output
+/// goes to `hidden.log` beside the clone.
+fn hidden_test(task: &SuiteTask, repo: &Path, tree: &Path) -> Result<Hidden, EvalError> {
     git(
         repo,
         &[
@@ -214,12 +223,25 @@ fn hidden_test(
         reason,
     })?;
     copy_tree(&task.dir.join("hidden"), tree)?;
-    let finished = shell(
-        &task.spec.hidden,
-        tree,
-        &[("PYTHONDONTWRITEBYTECODE", "1".into())],
-        Duration::from_secs_f64(task.spec.timeout_s),
-    )
-    .map_err(|e| EvalError::io("run the hidden test in", tree, e))?;
-    Ok(finished)
+    let log = tree.with_file_name("hidden.log");
+    let failed = |source| EvalError::Loop {
+        task: task.id.clone(),
+        source: Box::new(source),
+    };
+    let result = run_shell(&ShellCommand {
+        command: &task.spec.hidden,
+        dir: tree,
+        env: vec![("PYTHONDONTWRITEBYTECODE".into(), "1".into())],
+        stdin: None,
+        log: &log,
+        timeout: Duration::from_secs_f64(task.spec.timeout_s),
+        cancel: &AtomicBool::new(false),
+    })
+    .map_err(failed)?;
+    let output = read_trimmed(&log, result.log_start, HIDDEN_OUTPUT_BYTES).map_err(failed)?;
+    Ok(Hidden {
+        passed: result.exit.success(),
+        exit: result.exit.describe(),
+        output,
+    })
 }

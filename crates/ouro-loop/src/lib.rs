@@ -17,7 +17,7 @@ mod clock;
 pub mod coder;
 pub mod config;
 mod error;
-mod exec;
+pub mod exec;
 pub mod git;
 pub mod judge;
 mod lease;
