@@ -20,6 +20,8 @@ pub enum Outcome {
     Replied,
     /// The iteration limit was reached first.
     MaxIterations,
+    /// The model kept sending the same call after being told it had just run.
+    Repeating,
     /// Ctrl-C.
     Cancelled,
     /// The provider or the session failed.
@@ -31,7 +33,7 @@ impl Outcome {
     pub fn exit_code(self) -> u8 {
         match self {
             Outcome::Finished | Outcome::Replied => 0,
-            Outcome::MaxIterations | Outcome::Failed => 1,
+            Outcome::MaxIterations | Outcome::Repeating | Outcome::Failed => 1,
             Outcome::Cancelled => 130,
         }
     }

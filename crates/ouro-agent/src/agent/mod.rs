@@ -261,7 +261,7 @@ impl Agent {
                     "stopped: the model sent the same call {} times in a row",
                     self.repeats + 1
                 );
-                return self.finish(Outcome::Failed, why);
+                return self.finish(Outcome::Repeating, why);
             }
         }
     }
