@@ -13,6 +13,7 @@ use ouro_llm::device::DeviceChoice;
 use ouro_llm::engine::{Engine, GenerateOptions};
 use ouro_llm::gguf::GgufFile;
 use ouro_llm::info::{ModelInfo, human_bytes};
+use ouro_llm::lookup::Lookup;
 use ouro_llm::sampling::{Mirostat, SamplingConfig};
 
 #[derive(Subcommand)]
@@ -166,6 +167,10 @@ pub struct GenerateArgs {
     /// Keep generating past end-of-generation tokens.
     #[arg(long)]
     ignore_eos: bool,
+    /// Speculative decoding with prompt-lookup drafts of up to N tokens (0: off): faster
+    /// when the reply copies text from the prompt, same sampling.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    lookup: usize,
     /// Print one JSON object (text, token ids, timings) instead of streaming text.
     #[arg(long)]
     json: bool,
@@ -286,6 +291,10 @@ fn generate(args: GenerateArgs) -> Result<()> {
         stop: args.stop,
         ignore_eos: args.ignore_eos,
         grammar: None,
+        lookup: (args.lookup > 0).then(|| Lookup {
+            max_draft: args.lookup,
+            ..Lookup::default()
+        }),
     };
     let cancel = cancel_on_ctrl_c()?;
     let mut stdout = std::io::stdout();
@@ -307,8 +316,13 @@ fn generate(args: GenerateArgs) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         println!();
+        let drafts = if opts.lookup.is_some() {
+            format!(", {} of {} drafted tokens taken", result.accepted, result.drafted)
+        } else {
+            String::new()
+        };
         eprintln!(
-            "[{} prompt tokens at {:.1} tok/s, {} generated at {:.1} tok/s, stop: {:?}]",
+            "[{} prompt tokens at {:.1} tok/s, {} generated at {:.1} tok/s{drafts}, stop: {:?}]",
             result.prompt_tokens,
             result.prompt_tokens_per_second(),
             result.tokens.len(),

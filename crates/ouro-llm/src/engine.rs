@@ -12,6 +12,7 @@ use ouro_core::engine_status::{StatusWriter, status_dir};
 use crate::chat_template::{ChatMessage, ChatTemplate, ChatTemplateError};
 use crate::constrained::{ConstrainedError, Grammar, GrammarCompiler, Guide};
 use crate::device::{DeviceChoice, Placement, Sequence};
+use crate::lookup::Lookup;
 use crate::model::cuda::CudaModelError;
 use crate::model::{Logits, Model, ModelError};
 use crate::sampling::{Sampler, SamplingConfig, SamplingError, StopMatcher};
@@ -70,6 +71,11 @@ pub struct GenerateOptions {
     /// Decode under this grammar: only tokens it allows are sampled, and generation stops
     /// when it is complete (see [`crate::constrained`]).
     pub grammar: Option<Grammar>,
+    /// Speculative decoding from prompt-lookup drafts (see [`crate::lookup`]): the same
+    /// tokens the sampler would pick one by one, in fewer forward passes when the reply
+    /// copies text it has seen. Off by default: a batched forward may round differently from
+    /// a single-token one, so greedy output can differ in rare near-ties.
+    pub lookup: Option<Lookup>,
 }
 
 impl Default for GenerateOptions {
@@ -80,6 +86,7 @@ impl Default for GenerateOptions {
             stop: Vec::new(),
             ignore_eos: false,
             grammar: None,
+            lookup: None,
         }
     }
 }
@@ -109,6 +116,10 @@ pub struct Generation {
     pub prompt_time: Duration,
     #[serde(with = "secs")]
     pub generation_time: Duration,
+    /// Draft tokens run through the model ([`GenerateOptions::lookup`]).
+    pub drafted: usize,
+    /// Of those, the tokens the sampler picked too (each saved a forward pass).
+    pub accepted: usize,
 }
 
 impl Generation {
@@ -274,7 +285,19 @@ impl Engine {
         };
 
         let started = Instant::now();
-        let mut logits = self.forward(state, prompt_tokens, Logits::Last)?.to_vec();
+        // `rows` holds the logits of one forward pass: one row, or with a draft one row per
+        // token of [last token, draft...]; `row` is the one to sample from next.
+        let mut rows = self.forward(state, prompt_tokens, Logits::Last)?.to_vec();
+        let n_vocab = rows.len();
+        let mut row = 0;
+        let mut draft: Vec<u32> = Vec::new();
+        let (mut drafted, mut accepted) = (0, 0);
+        // Positions of the cache whose K and V belong to tokens actually taken.
+        let mut valid = state.pos();
+        let mut history = match opts.lookup {
+            Some(_) => prompt_tokens.to_vec(),
+            None => Vec::new(),
+        };
         let prompt_time = started.elapsed();
         let gen_started = Instant::now();
         let mut tokens = Vec::new();
@@ -285,10 +308,11 @@ impl Engine {
             if cancel.load(Ordering::Relaxed) {
                 break StopReason::Cancelled;
             }
+            let logits = &mut rows[row * n_vocab..(row + 1) * n_vocab];
             if let Some(guide) = guide.as_mut() {
-                guide.mask_logits(&mut logits)?;
+                guide.mask_logits(logits)?;
             }
-            let token = sampler.sample(&logits);
+            let token = sampler.sample(logits);
             sampler.accept(token);
             if !opts.ignore_eos && self.tokenizer.is_eog(token) {
                 break StopReason::EndOfGeneration;
@@ -306,13 +330,45 @@ impl Engine {
             if guide.as_ref().is_some_and(Guide::is_finished) {
                 break StopReason::GrammarComplete;
             }
-            if state.pos() >= state.capacity() {
+            if valid >= state.capacity() {
                 break StopReason::ContextFull;
             }
-            if tokens.len() < opts.max_tokens {
-                logits.copy_from_slice(self.forward(state, &[token], Logits::Last)?);
+            if tokens.len() >= opts.max_tokens {
+                continue;
             }
+            // The draft guessed this token: its position is cached and its row is next.
+            if draft.get(row) == Some(&token) {
+                accepted += 1;
+                row += 1;
+                valid += 1;
+                history.push(token);
+                continue;
+            }
+            state.truncate(valid);
+            row = 0;
+            draft = match opts.lookup {
+                Some(lookup) => {
+                    history.push(token);
+                    let room = (state.capacity() - valid - 1)
+                        .min(opts.max_tokens - tokens.len() - 1);
+                    lookup.draft(&history, room)
+                }
+                None => Vec::new(),
+            };
+            if draft.is_empty() {
+                let next = self.forward(state, &[token], Logits::Last)?;
+                rows.clear();
+                rows.extend_from_slice(next);
+            } else {
+                let batch: Vec<u32> = std::iter::once(token).chain(draft.iter().copied()).collect();
+                drafted += draft.len();
+                rows = self.forward(state, &batch, Logits::All)?.to_vec();
+                rows.truncate(batch.len() * n_vocab);
+            }
+            valid += 1;
         };
+        // Drafted positions never taken must not look cached to a later call.
+        state.truncate(valid);
         if stop_reason != StopReason::StopString {
             let rest = utf8.finish();
             let step = stops.push(&rest);
@@ -326,6 +382,8 @@ impl Engine {
             stop_reason,
             prompt_time,
             generation_time: gen_started.elapsed(),
+            drafted,
+            accepted,
         })
     }
 }

@@ -17,6 +17,7 @@ pub mod engine;
 pub mod ggml_type;
 pub mod gguf;
 pub mod info;
+pub mod lookup;
 pub mod model;
 pub mod quant;
 pub mod sampling;

@@ -98,7 +98,8 @@ pub struct PersonaConfig {
     pub system_prompt: Option<String>,
     /// Most model replies per attempt of an agent-backed coder.
     pub max_iterations: Option<u32>,
-    /// The reply format of the repair coder: `search-replace` (the default) or `whole-file`.
+    /// The reply format of the repair coder: `auto` (the default: the whole file when the files
+    /// to edit are small and shown whole, else SEARCH/REPLACE), `search-replace` or `whole-file`.
     pub format: Option<String>,
 }
 

@@ -113,6 +113,7 @@ impl LocalProvider {
             stop: req.stop.clone(),
             ignore_eos: false,
             grammar,
+            lookup: None,
         }
     }
 }

@@ -108,21 +108,32 @@ const MAX_SEARCH_LINES: usize = 12;
 /// Most lines of one replacement.
 const MAX_REPLACEMENT_LINES: usize = 60;
 
-/// The instructions for `format`, for the system prompt.
-pub fn instructions(format: EditFormat) -> &'static str {
+/// The instructions for `format` editing `files`, the last words of the prompt.
+///
+/// Worded as small models answer best: asked for "the path on one line, then the file",
+/// the 1.5B coder answered with the path alone and, held to the format by the grammar,
+/// copied the file back unchanged; asked for "the complete corrected file in one code
+/// block" it wrote the fix.
+pub fn instructions(format: EditFormat, files: &[EditableFile]) -> String {
     match format {
-        EditFormat::SearchReplace => {
-            "Answer only with SEARCH/REPLACE edits, in exactly this form:\n\n\
+        EditFormat::SearchReplace => "Answer only with SEARCH/REPLACE edits, in exactly this form:\n\n\
              path/of/the/file\n<<<<<<< SEARCH\nthe lines to change, copied exactly from the \
              file\n=======\nthe corrected lines\n>>>>>>> REPLACE\n\n\
              The SEARCH part must be copied exactly from the file: only the few lines you \
              change, no more. The REPLACE part must differ from it. Several edits may follow \
              one another. Make the smallest change that solves the task."
-        }
-        EditFormat::WholeFile => {
-            "Answer with the path of the file to change on one line, then the whole corrected \
-             file in a fenced code block. Change only what the task needs."
-        }
+            .to_string(),
+        EditFormat::WholeFile => match files {
+            [file] => format!(
+                "Fix this in {path}. Reply with the complete corrected {path} in one code \
+                 block, and change only what the task needs.",
+                path = file.path
+            ),
+            _ => "Fix this. For each file you change, reply with its path on one line and \
+                  then the complete corrected file in a code block; change only what the \
+                  task needs."
+                .to_string(),
+        },
     }
 }
 
@@ -184,11 +195,14 @@ pub fn grammar(files: &[EditableFile], format: EditFormat) -> Grammar {
                 ));
             }
             EditFormat::WholeFile => {
-                choices.push(format!(
-                    "{head} {} body {}",
-                    literal(&format!("{FENCE}\n")),
-                    literal(&format!("{FENCE}\n"))
-                ));
+                // With one file the path line is optional: the model's natural reply is
+                // the fenced file alone.
+                let head = if files.len() == 1 {
+                    format!("({head})?")
+                } else {
+                    head
+                };
+                choices.push(format!("{head} OPEN body CLOSE"));
             }
         }
     }
@@ -214,6 +228,8 @@ pub fn grammar(files: &[EditableFile], format: EditFormat) -> Grammar {
         "REPL_LINE: /([^<=>`\\n-][^\\n]*|[<=>`-][^<=>`\\n-][^\\n]*|[<=>`-][<=>`-][^<=>`\\n-][^\\n]*|[<=>`-]|[<=>`-][<=>`-])?\\n/\n",
     );
     source.push_str("END: /[<=>`-][<=>`-][<=>`-][^\\n]*\\n?/\n");
+    source.push_str("OPEN: /```[A-Za-z0-9_+.-]*\\n/\n");
+    source.push_str("CLOSE: /```\\n?/\n");
     source.push_str("BODY_LINE: /([^`\\n][^\\n]*|`[^`\\n][^\\n]*|``[^`\\n][^\\n]*|`|``)?\\n/\n");
     Grammar::lark(&source).named(match format {
         EditFormat::SearchReplace => "SEARCH/REPLACE edit grammar",
@@ -231,10 +247,16 @@ pub fn parse(
     let mut edits = Vec::new();
     let mut rest = reply.trim_start_matches('\n');
     while !rest.is_empty() {
-        let Some((path, after)) = rest.split_once('\n') else {
-            break;
+        let (path, after) = match files {
+            // A whole file without its path line: the only file offered.
+            [only] if format == EditFormat::WholeFile && rest.starts_with(FENCE) => {
+                (only.path.as_str(), rest)
+            }
+            _ => match rest.split_once('\n') {
+                Some((path, after)) => (path.trim(), after),
+                None => break,
+            },
         };
-        let path = path.trim();
         let parsed = match format {
             EditFormat::SearchReplace => after.strip_prefix(SEARCH).and_then(|body| {
                 let (search, tail) = split_block(body, DIVIDER)?;
@@ -463,6 +485,13 @@ mod tests {
                 text: "const x = 1;\n".into()
             }]
         );
+        // The only file offered may come without its path line.
+        let bare = "```javascript\nconst x = 2;\n```";
+        let edits = parse(bare, EditFormat::WholeFile, &files).expect("parse");
+        assert_eq!(edits[0].path(), "a.js");
+        // With two files offered, the path is required.
+        let two = [file("a.js", "x\n"), file("b.js", "y\n")];
+        assert!(parse(bare, EditFormat::WholeFile, &two).is_err());
     }
 
     #[test]

@@ -52,12 +52,13 @@ fn build(persona: &PersonaConfig, roots: &[PathBuf]) -> Result<CoderFactory, Str
         ouro_core::paths::resolve_coder_model(persona.model.as_deref().map(Path::new), roots)
             .map_err(|e| format!("[loop.coder]: {e}"))?;
     let format = match persona.format.as_deref() {
-        None | Some("search-replace") => EditFormat::SearchReplace,
-        Some("whole-file") => EditFormat::WholeFile,
+        None | Some("auto") => None,
+        Some("search-replace") => Some(EditFormat::SearchReplace),
+        Some("whole-file") => Some(EditFormat::WholeFile),
         Some(other) => {
             return Err(format!(
-                "[loop.coder] format = {other:?} is unknown (known: \"search-replace\", \
-                 \"whole-file\")"
+                "[loop.coder] format = {other:?} is unknown (known: \"auto\", \
+                 \"search-replace\", \"whole-file\")"
             ));
         }
     };

@@ -13,11 +13,12 @@ pub mod loop_coder;
 pub mod prompt;
 
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::sync::atomic::AtomicBool;
 
 use ouro_llm::device::DeviceChoice;
-use ouro_llm::engine::{Engine, EngineError, GenerateOptions, StopReason};
+use ouro_llm::engine::{ChatSession, Engine, EngineError, GenerateOptions, StopReason};
+use ouro_llm::lookup::Lookup;
 use ouro_llm::sampling::SamplingConfig;
 use serde::Serialize;
 
@@ -30,8 +31,12 @@ use crate::Workspace;
 /// Settings of the repairer.
 #[derive(Debug, Clone)]
 pub struct RepairConfig {
-    /// The reply format.
-    pub format: EditFormat,
+    /// The reply format; `None` chooses per attempt: the whole file when every file to edit
+    /// is shown whole and together they hold at most `whole_file_chars`, SEARCH/REPLACE
+    /// edits otherwise.
+    pub format: Option<EditFormat>,
+    /// The most characters of editable text rewritten whole when the format is chosen.
+    pub whole_file_chars: usize,
     /// Decode under the format's grammar (edits always apply) or freely.
     pub constrained: bool,
     /// Context size in tokens.
@@ -42,17 +47,21 @@ pub struct RepairConfig {
     pub budget_chars: usize,
     /// Characters of reference test text shown, at most.
     pub context_chars: usize,
+    /// Speculative decoding from prompt-lookup drafts: replies mostly copy the shown files.
+    pub lookup: Option<Lookup>,
 }
 
 impl Default for RepairConfig {
     fn default() -> Self {
         RepairConfig {
-            format: EditFormat::SearchReplace,
+            format: None,
+            whole_file_chars: 6000,
             constrained: true,
             n_ctx: 8192,
             max_tokens: 768,
             budget_chars: 9000,
             context_chars: 3000,
+            lookup: Some(Lookup::default()),
         }
     }
 }
@@ -79,6 +88,8 @@ pub struct RepairRequest<'a> {
 /// What an attempt did.
 #[derive(Debug, Clone, Serialize)]
 pub struct RepairReport {
+    /// The reply format asked for.
+    pub format: EditFormat,
     /// The files shown as editable.
     pub shown: Vec<String>,
     /// The test files shown for reference.
@@ -99,6 +110,10 @@ pub struct RepairReport {
     pub generate_s: f64,
     /// Why generation stopped.
     pub stop: StopReason,
+    /// Prompt-lookup draft tokens run, and how many of them the model kept.
+    pub drafted: usize,
+    /// See `drafted`.
+    pub accepted: usize,
 }
 
 /// Why an attempt produced no change.
@@ -128,12 +143,18 @@ pub enum RepairError {
 pub struct Repairer {
     engine: Arc<Engine>,
     config: RepairConfig,
+    /// The context of the last attempt, whose cached prefix the next one reuses.
+    session: Arc<Mutex<Option<ChatSession>>>,
 }
 
 impl Repairer {
     /// A repairer on an engine (shared with other users of the same model).
     pub fn new(engine: Arc<Engine>, config: RepairConfig) -> Repairer {
-        Repairer { engine, config }
+        Repairer {
+            engine,
+            config,
+            session: Arc::default(),
+        }
     }
 
     /// Loads the GGUF model at `path` (`threads` 0: all cores) on `device`; the note says
@@ -158,7 +179,7 @@ impl Repairer {
         let workspace = Workspace::new(request.root)?;
         let task = format!("{}\n{}", request.title, request.description);
         let mut budget = self.config.budget_chars;
-        let (located, tokens) = loop {
+        let (located, text, format) = loop {
             let located = locate(&LocateRequest {
                 root: request.root,
                 task: &task,
@@ -170,39 +191,49 @@ impl Repairer {
             if located.editable.is_empty() {
                 return Err(RepairError::NoFiles);
             }
+            let format = self.format_for(&located);
             let messages = prompt::messages(&prompt::PromptParts {
                 title: request.title,
                 description: request.description,
                 located: &located,
                 failure: request.failure,
                 previous: request.previous,
-                format: self.config.format,
+                format,
             });
             let text = self.engine.chat_prompt(&messages)?;
             let tokens = self.engine.tokenize_prompt(&text);
             let room = self
                 .config
                 .n_ctx
-                .saturating_sub(self.reply_tokens(&located));
+                .saturating_sub(self.reply_tokens(&located, format));
             if tokens.len() < room || budget < 1000 {
-                break (located, tokens);
+                break (located, text, format);
             }
             budget = budget * 2 / 3;
         };
         let options = GenerateOptions {
-            max_tokens: self.reply_tokens(&located),
+            max_tokens: self.reply_tokens(&located, format),
             sampling: request.sampling.clone(),
             stop: Vec::new(),
             ignore_eos: false,
             grammar: self
                 .config
                 .constrained
-                .then(|| edits::grammar(&located.editable, self.config.format)),
+                .then(|| edits::grammar(&located.editable, format)),
+            lookup: self.config.lookup,
         };
-        let generation =
-            self.engine
-                .generate(&tokens, self.config.n_ctx, &options, cancel, on_text)?;
+        let generation = {
+            // One context kept between attempts: a later attempt's prompt repeats the files,
+            // the task and the failure, and only its new part is evaluated.
+            let mut slot = self.session.lock().unwrap_or_else(PoisonError::into_inner);
+            let session = match slot.as_mut() {
+                Some(session) => session,
+                None => slot.insert(self.engine.session(self.config.n_ctx)?),
+            };
+            session.generate(&self.engine, &text, &options, cancel, on_text)?
+        };
         let mut report = RepairReport {
+            format,
             shown: located.editable.iter().map(|f| f.path.clone()).collect(),
             reference: located.context.iter().map(|(p, _)| p.clone()).collect(),
             reasons: located.reasons.clone(),
@@ -213,8 +244,10 @@ impl Repairer {
             prompt_s: generation.prompt_time.as_secs_f64(),
             generate_s: generation.generation_time.as_secs_f64(),
             stop: generation.stop_reason,
+            drafted: generation.drafted,
+            accepted: generation.accepted,
         };
-        let applied = edits::parse(&generation.text, self.config.format, &located.editable)
+        let applied = edits::parse(&generation.text, format, &located.editable)
             .and_then(|edits| edits::apply_in_memory(&edits, &located.editable))
             .and_then(|texts| {
                 let changed: std::collections::BTreeMap<String, String> = texts
@@ -226,6 +259,9 @@ impl Repairer {
                             .any(|f| &f.path == path && &f.text != text)
                     })
                     .collect();
+                if changed.is_empty() {
+                    return Err(EditError::NoChange);
+                }
                 edits::write_all(&workspace, &changed)
             });
         match applied {
@@ -240,10 +276,24 @@ impl Repairer {
         }
     }
 
-    /// Tokens a reply may take: the edit budget, or for whole files enough to rewrite
-    /// every shown file.
-    fn reply_tokens(&self, located: &Located) -> usize {
-        match self.config.format {
+    /// The format of an attempt on `located` (see [`RepairConfig::format`]).
+    fn format_for(&self, located: &Located) -> EditFormat {
+        if let Some(format) = self.config.format {
+            return format;
+        }
+        let whole = located.editable.iter().all(|f| f.shown.is_none());
+        let chars: usize = located.editable.iter().map(|f| f.text.len()).sum();
+        if whole && chars <= self.config.whole_file_chars {
+            EditFormat::WholeFile
+        } else {
+            EditFormat::SearchReplace
+        }
+    }
+
+    /// Tokens a reply in `format` may take: the edit budget, or for whole files enough to
+    /// rewrite every shown file.
+    fn reply_tokens(&self, located: &Located, format: EditFormat) -> usize {
+        match format {
             EditFormat::SearchReplace => self.config.max_tokens,
             EditFormat::WholeFile => {
                 let chars: usize = located.editable.iter().map(|f| f.text.len()).sum();

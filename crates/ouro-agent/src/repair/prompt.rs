@@ -131,7 +131,7 @@ pub fn messages(parts: &PromptParts<'_>) -> Vec<ChatMessage> {
         );
     }
     user.push('\n');
-    user.push_str(instructions(parts.format));
+    user.push_str(&instructions(parts.format, &parts.located.editable));
     vec![
         ChatMessage::new("system", SYSTEM),
         ChatMessage::new("user", user),
