@@ -51,6 +51,7 @@ fn the_edit_is_decoded_under_the_grammar_and_applies() {
                 failure: Some(failure),
                 previous: &[],
                 sampling: SamplingConfig::greedy(),
+                explain: false,
             },
             &AtomicBool::new(false),
             &mut |_| {},

@@ -317,7 +317,10 @@ fn generate(args: GenerateArgs) -> Result<()> {
     } else {
         println!();
         let drafts = if opts.lookup.is_some() {
-            format!(", {} of {} drafted tokens taken", result.accepted, result.drafted)
+            format!(
+                ", {} of {} drafted tokens taken",
+                result.accepted, result.drafted
+            )
         } else {
             String::new()
         };

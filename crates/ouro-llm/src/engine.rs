@@ -349,8 +349,8 @@ impl Engine {
             draft = match opts.lookup {
                 Some(lookup) => {
                     history.push(token);
-                    let room = (state.capacity() - valid - 1)
-                        .min(opts.max_tokens - tokens.len() - 1);
+                    let room =
+                        (state.capacity() - valid - 1).min(opts.max_tokens - tokens.len() - 1);
                     lookup.draft(&history, room)
                 }
                 None => Vec::new(),
@@ -360,7 +360,9 @@ impl Engine {
                 rows.clear();
                 rows.extend_from_slice(next);
             } else {
-                let batch: Vec<u32> = std::iter::once(token).chain(draft.iter().copied()).collect();
+                let batch: Vec<u32> = std::iter::once(token)
+                    .chain(draft.iter().copied())
+                    .collect();
                 drafted += draft.len();
                 rows = self.forward(state, &batch, Logits::All)?.to_vec();
                 rows.truncate(batch.len() * n_vocab);

@@ -49,7 +49,13 @@ fn lookup_decoding_yields_the_same_tokens() {
     let mut any_kept = false;
     for sampling in [SamplingConfig::greedy(), sampled] {
         let plain = engine
-            .generate(&tokens, 512, &options(sampling.clone(), None), &cancel, &mut |_| {})
+            .generate(
+                &tokens,
+                512,
+                &options(sampling.clone(), None),
+                &cancel,
+                &mut |_| {},
+            )
             .unwrap();
         assert_eq!((plain.drafted, plain.accepted), (0, 0));
         for max_draft in [1, 4, 16] {
@@ -66,7 +72,10 @@ fn lookup_decoding_yields_the_same_tokens() {
                     &mut |_| {},
                 )
                 .unwrap();
-            assert_eq!(fast.tokens, plain.tokens, "max_draft {max_draft}, {sampling:?}");
+            assert_eq!(
+                fast.tokens, plain.tokens,
+                "max_draft {max_draft}, {sampling:?}"
+            );
             assert_eq!(fast.text, plain.text);
             assert!(fast.drafted > 0, "the repeats must give drafts");
             assert!(fast.accepted <= fast.drafted);

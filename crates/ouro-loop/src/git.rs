@@ -202,6 +202,12 @@ impl Git {
             .collect())
     }
 
+    /// The bytes of `path` as committed in `base`, or `None` when `base` lacks it.
+    pub fn file_at(&self, wt: &Path, base: &str, path: &str) -> Result<Option<Vec<u8>>, LoopError> {
+        let output = self.output_in(wt, ["show", &format!("{base}:{path}")])?;
+        Ok(output.status.success().then_some(output.stdout))
+    }
+
     /// Puts `path` in worktree `wt` back as it is in `base` (removed if `base` lacks it),
     /// in the index and on disk.
     pub fn restore_path(&self, wt: &Path, base: &str, path: &str) -> Result<(), LoopError> {

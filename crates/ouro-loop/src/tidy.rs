@@ -1,13 +1,16 @@
-//! Clean diffs: before the judge sees an attempt whose tests pass, the files it changed
-//! that the task does not need are dropped. Build and cache artifacts (`__pycache__/`,
-//! `target/`, `node_modules/`, ...) always go; when the attempt changed several files and
-//! there are tests, each file is put back as it was, and left that way if the tests still
-//! pass without the change. What was dropped, and why, goes to the run folder
-//! (`dropped-N.json`) and the judge sees the diff without it.
+//! Clean diffs: before the judge sees an attempt whose tests pass, the files and hunks it
+//! changed that the task does not need are dropped. Build and cache artifacts
+//! (`__pycache__/`, `target/`, `node_modules/`, ...) always go. When there are tests, each
+//! changed file (if there are several) and then each separate hunk of a file (if it has
+//! several) is put back as it was, and left that way if the tests still pass without it: a
+//! small model that fixes the bug often "tidies" a line nearby too, and such a stray edit
+//! can break what the visible tests do not cover. What was dropped, and why, goes to the
+//! run folder (`dropped-N.json`) and the judge sees the diff without it.
 
 use std::path::Path;
 
 use serde::Serialize;
+use similar::{DiffOp, TextDiff};
 
 use crate::LoopError;
 use crate::checks::TestReport;
@@ -35,7 +38,8 @@ const ARTIFACT_DIRS: [&str; 8] = [
 ];
 const ARTIFACT_ENDINGS: [&str; 6] = [".pyc", ".pyo", ".o", ".class", ".DS_Store", ".swp"];
 
-/// Most files tried without their change (each try runs the tests once).
+/// Most files, and then most hunks, tried without their change (each try runs the tests
+/// once).
 const MAX_TRIES: usize = 8;
 
 /// Whether `path` is build or cache output.
@@ -69,13 +73,29 @@ pub fn tidy(
     let Some(test) = test else {
         return Ok(dropped);
     };
-    if files.len() < 2 {
-        return Ok(dropped);
+    let mut kept_files = files.clone();
+    if files.len() >= 2 {
+        kept_files = drop_files(git, wt, base, &files, test, &mut dropped)?;
     }
+    drop_hunks(git, wt, base, &kept_files, test, &mut dropped)?;
+    Ok(dropped)
+}
+
+/// Tries each of `files` without its change; returns the files kept.
+fn drop_files(
+    git: &Git,
+    wt: &Path,
+    base: &str,
+    files: &[String],
+    test: &mut dyn FnMut(usize) -> Result<TestReport, LoopError>,
+    dropped: &mut Vec<Dropped>,
+) -> Result<Vec<String>, LoopError> {
+    let mut kept_files = Vec::new();
     let mut kept = files.len();
-    for (n, path) in files.iter().take(MAX_TRIES).enumerate() {
-        if kept == 1 {
-            break;
+    for (n, path) in files.iter().enumerate() {
+        if kept == 1 || n >= MAX_TRIES {
+            kept_files.push(path.clone());
+            continue;
         }
         let file = wt.join(path);
         let saved = std::fs::read(&file).ok();
@@ -103,13 +123,139 @@ pub fn tidy(
             }
         }
         git.stage_path(wt, path)?;
+        kept_files.push(path.clone());
     }
-    Ok(dropped)
+    Ok(kept_files)
+}
+
+/// Tries each hunk of each of `files` (edited in place, present in `base`) without it.
+fn drop_hunks(
+    git: &Git,
+    wt: &Path,
+    base: &str,
+    files: &[String],
+    test: &mut dyn FnMut(usize) -> Result<TestReport, LoopError>,
+    dropped: &mut Vec<Dropped>,
+) -> Result<(), LoopError> {
+    let mut tries = 0;
+    for path in files {
+        let file = wt.join(path);
+        let Some(old) = git.file_at(wt, base, path)? else {
+            continue;
+        };
+        let (Ok(old), Ok(new)) = (String::from_utf8(old), std::fs::read_to_string(&file)) else {
+            continue;
+        };
+        let hunks = hunks(&old, &new);
+        if hunks.len() < 2 {
+            continue;
+        }
+        let mut reverted = vec![false; hunks.len()];
+        for i in 0..hunks.len() {
+            if tries >= MAX_TRIES || reverted.iter().filter(|r| !**r).count() == 1 {
+                break;
+            }
+            tries += 1;
+            reverted[i] = true;
+            write(&file, &with_hunks_reverted(&old, &new, &reverted))?;
+            if test(tries)?.passed() {
+                let lines = &hunks[i];
+                dropped.push(Dropped {
+                    path: format!(
+                        "{path} (lines {}-{})",
+                        lines.start + 1,
+                        lines.end.max(lines.start + 1)
+                    ),
+                    reason: "the tests pass without this hunk".into(),
+                });
+            } else {
+                reverted[i] = false;
+            }
+        }
+        write(&file, &with_hunks_reverted(&old, &new, &reverted))?;
+        git.stage_path(wt, path)?;
+    }
+    Ok(())
+}
+
+fn write(file: &Path, text: &str) -> Result<(), LoopError> {
+    std::fs::write(file, text).map_err(|e| LoopError::io("write", file, e))
+}
+
+/// The changed runs of lines of `new` against `old`, as ranges of `new`'s lines: changes
+/// with no unchanged line between them are one hunk.
+fn hunks(old: &str, new: &str) -> Vec<std::ops::Range<usize>> {
+    let diff = TextDiff::from_lines(old, new);
+    let mut hunks: Vec<std::ops::Range<usize>> = Vec::new();
+    let mut joined = false;
+    for op in diff.ops() {
+        if matches!(op, DiffOp::Equal { .. }) {
+            joined = false;
+            continue;
+        }
+        let range = op.new_range();
+        match hunks.last_mut() {
+            Some(last) if joined => last.end = range.end,
+            _ => hunks.push(range),
+        }
+        joined = true;
+    }
+    hunks
+}
+
+/// `new` with the hunks marked in `reverted` (in the order of [`hunks`]) put back as in
+/// `old`.
+fn with_hunks_reverted(old: &str, new: &str, reverted: &[bool]) -> String {
+    let diff = TextDiff::from_lines(old, new);
+    let old_lines: Vec<&str> = old.split_inclusive('\n').collect();
+    let new_lines: Vec<&str> = new.split_inclusive('\n').collect();
+    let mut out = String::new();
+    let mut hunk = 0;
+    let mut in_hunk = false;
+    for op in diff.ops() {
+        if matches!(op, DiffOp::Equal { .. }) {
+            if in_hunk {
+                hunk += 1;
+                in_hunk = false;
+            }
+            out.extend(new_lines[op.new_range()].iter().copied());
+            continue;
+        }
+        in_hunk = true;
+        if reverted.get(hunk).copied().unwrap_or(false) {
+            out.extend(old_lines[op.old_range()].iter().copied());
+        } else {
+            out.extend(new_lines[op.new_range()].iter().copied());
+        }
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_hunk_can_be_put_back_alone() {
+        let old = "a\nb\nc\nd\ne\nf\n";
+        let new = "a\nB\nc\nd\nE\nE2\nf\n";
+        assert_eq!(hunks(old, new), vec![1..2, 4..6]);
+        assert_eq!(with_hunks_reverted(old, new, &[false, false]), new);
+        assert_eq!(
+            with_hunks_reverted(old, new, &[true, false]),
+            "a\nb\nc\nd\nE\nE2\nf\n"
+        );
+        assert_eq!(
+            with_hunks_reverted(old, new, &[false, true]),
+            "a\nB\nc\nd\ne\nf\n"
+        );
+        assert_eq!(with_hunks_reverted(old, new, &[true, true]), old);
+        // Deleted and inserted lines, and a change at the end without a newline.
+        let old = "x\ny\nz";
+        let new = "y\nz\nw";
+        let n = hunks(old, new).len();
+        assert_eq!(with_hunks_reverted(old, new, &vec![true; n]), old);
+    }
 
     #[test]
     fn artifacts_are_recognised_by_folder_or_ending() {

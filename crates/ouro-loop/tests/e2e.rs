@@ -341,3 +341,36 @@ fn files_the_task_does_not_need_are_dropped_before_promotion() {
         "{dropped}"
     );
 }
+
+#[test]
+fn a_stray_hunk_the_tests_do_not_need_is_dropped_before_promotion() {
+    let repo = repo();
+    let lines: String = (1..=12).map(|i| format!("line {i}\n")).collect();
+    fs::write(repo.path().join("conf.txt"), &lines).expect("write");
+    git(repo.path(), &["add", "conf.txt"]);
+    git(repo.path(), &["commit", "--quiet", "-m", "conf"]);
+    let bin = tempfile::tempdir().expect("tempdir");
+    // The fix (line 2) and a stray edit far below it (line 11).
+    let coder = script(
+        bin.path(),
+        "coder.sh",
+        "sed -i -e 's/^line 2$/fixed 2/' -e 's/^line 11$/tidied 11/' conf.txt",
+    );
+    let store = add(repo.path(), "fix line 2", &["grep -q 'fixed 2' conf.txt"]);
+    let config = format!("[loop.coder]\ncommand = \"{}\"\n", coder.display());
+    run(repo.path(), &config);
+    let task = store.get("1").expect("task");
+    assert_eq!(task.status, Status::Done, "{task:?}");
+    let promoted = git(repo.path(), &["show", "main:conf.txt"]);
+    assert!(promoted.contains("fixed 2"), "{promoted}");
+    assert!(
+        promoted.contains("line 11"),
+        "the stray hunk is dropped: {promoted}"
+    );
+    let dropped = fs::read_to_string(repo.path().join(".ouro/runs/1-1/dropped-1.json"))
+        .expect("the run folder says what was dropped");
+    assert!(
+        dropped.contains("conf.txt (lines 11-11)") && dropped.contains("without this hunk"),
+        "{dropped}"
+    );
+}

@@ -114,15 +114,25 @@ const MAX_REPLACEMENT_LINES: usize = 60;
 /// the 1.5B coder answered with the path alone and, held to the format by the grammar,
 /// copied the file back unchanged; asked for "the complete corrected file in one code
 /// block" it wrote the fix.
-pub fn instructions(format: EditFormat, files: &[EditableFile]) -> String {
-    match format {
-        EditFormat::SearchReplace => "Answer only with SEARCH/REPLACE edits, in exactly this form:\n\n\
+///
+/// With `explain`, the model first says in a sentence or two what is wrong: a different way
+/// into the task for a later attempt, after a direct one failed.
+pub fn instructions(format: EditFormat, files: &[EditableFile], explain: bool) -> String {
+    let first = if explain {
+        "First say in one or two sentences which line is wrong and why. Then: "
+    } else {
+        ""
+    };
+    let what = match format {
+        EditFormat::SearchReplace => {
+            "Answer only with SEARCH/REPLACE edits, in exactly this form:\n\n\
              path/of/the/file\n<<<<<<< SEARCH\nthe lines to change, copied exactly from the \
              file\n=======\nthe corrected lines\n>>>>>>> REPLACE\n\n\
              The SEARCH part must be copied exactly from the file: only the few lines you \
              change, no more. The REPLACE part must differ from it. Several edits may follow \
              one another. Make the smallest change that solves the task."
-            .to_string(),
+                .to_string()
+        }
         EditFormat::WholeFile => match files {
             [file] => format!(
                 "Fix this in {path}. Reply with the complete corrected {path} in one code \
@@ -134,8 +144,12 @@ pub fn instructions(format: EditFormat, files: &[EditableFile]) -> String {
                   task needs."
                 .to_string(),
         },
-    }
+    };
+    format!("{first}{what}")
 }
+
+/// Most lines of the explanation before the edits.
+const MAX_NOTE_LINES: usize = 6;
 
 /// Escapes `text` as a Lark string literal.
 fn literal(text: &str) -> String {
@@ -157,7 +171,8 @@ fn lines_of(text: &str) -> Vec<String> {
 }
 
 /// The grammar of a reply in `format` editing some of `files`.
-pub fn grammar(files: &[EditableFile], format: EditFormat) -> Grammar {
+/// With `explain`, a few lines of prose may come first.
+pub fn grammar(files: &[EditableFile], format: EditFormat, explain: bool) -> Grammar {
     let mut rules = Vec::new();
     let mut choices = Vec::new();
     for (k, file) in files.iter().enumerate() {
@@ -210,7 +225,15 @@ pub fn grammar(files: &[EditableFile], format: EditFormat) -> Grammar {
         EditFormat::SearchReplace => MAX_EDITS,
         EditFormat::WholeFile => files.len().clamp(1, MAX_EDITS),
     };
-    let mut source = format!("start: edit{{1,{max}}}\nedit: {}\n", choices.join(" | "));
+    let note = if explain {
+        format!("NOTE{{0,{MAX_NOTE_LINES}}} ")
+    } else {
+        String::new()
+    };
+    let mut source = format!(
+        "start: {note}edit{{1,{max}}}\nedit: {}\n",
+        choices.join(" | ")
+    );
     for rule in rules {
         source.push_str(&rule);
         source.push('\n');
@@ -230,6 +253,7 @@ pub fn grammar(files: &[EditableFile], format: EditFormat) -> Grammar {
     source.push_str("END: /[<=>`-][<=>`-][<=>`-][^\\n]*\\n?/\n");
     source.push_str("OPEN: /```[A-Za-z0-9_+.-]*\\n/\n");
     source.push_str("CLOSE: /```\\n?/\n");
+    source.push_str("NOTE: /([^`<\\n][^\\n]*)?\\n/\n");
     source.push_str("BODY_LINE: /([^`\\n][^\\n]*|`[^`\\n][^\\n]*|``[^`\\n][^\\n]*|`|``)?\\n/\n");
     Grammar::lark(&source).named(match format {
         EditFormat::SearchReplace => "SEARCH/REPLACE edit grammar",
@@ -245,7 +269,7 @@ pub fn parse(
 ) -> Result<Vec<Edit>, EditError> {
     let known = |path: &str| files.iter().any(|f| f.path == path);
     let mut edits = Vec::new();
-    let mut rest = reply.trim_start_matches('\n');
+    let mut rest = skip_prose(reply, format, files);
     while !rest.is_empty() {
         let (path, after) = match files {
             // A whole file without its path line: the only file offered.
@@ -313,6 +337,21 @@ pub fn parse(
         return Err(EditError::NoChange);
     }
     Ok(edits)
+}
+
+/// `reply` from its first line that starts an edit (a shown file's path, or the fence of
+/// the only file's whole text): prose before the edits is dropped.
+fn skip_prose<'a>(reply: &'a str, format: EditFormat, files: &[EditableFile]) -> &'a str {
+    let mut at = 0;
+    for line in reply.split_inclusive('\n') {
+        let starts_edit = files.iter().any(|f| f.path == line.trim())
+            || (format == EditFormat::WholeFile && files.len() == 1 && line.starts_with(FENCE));
+        if starts_edit {
+            return &reply[at..];
+        }
+        at += line.len();
+    }
+    reply.trim_start_matches('\n')
 }
 
 /// `body` up to the first line equal to `marker` (which ends in a newline), and what follows.
@@ -489,6 +528,16 @@ mod tests {
         let bare = "```javascript\nconst x = 2;\n```";
         let edits = parse(bare, EditFormat::WholeFile, &files).expect("parse");
         assert_eq!(edits[0].path(), "a.js");
+        // An explanation before the file is not part of it.
+        let explained = "The constant is wrong.\n\n```js\nconst x = 3;\n```\n";
+        let edits = parse(explained, EditFormat::WholeFile, &files).expect("parse");
+        assert_eq!(
+            edits,
+            vec![Edit::Whole {
+                path: "a.js".into(),
+                text: "const x = 3;\n".into()
+            }]
+        );
         // With two files offered, the path is required.
         let two = [file("a.js", "x\n"), file("b.js", "y\n")];
         assert!(parse(bare, EditFormat::WholeFile, &two).is_err());
@@ -521,7 +570,7 @@ mod tests {
     fn the_grammar_lists_each_line_of_the_shown_runs() {
         let mut f = file("m.py", "a = 1\nb = \"q\"\nc = 3\n");
         f.shown = Some(vec![(1, 3)]);
-        let g = grammar(&[f], EditFormat::SearchReplace);
+        let g = grammar(&[f], EditFormat::SearchReplace, false);
         assert_eq!(g.describe(), "SEARCH/REPLACE edit grammar");
     }
 }

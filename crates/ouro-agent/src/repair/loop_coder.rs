@@ -24,6 +24,12 @@ use super::{EditFormat, PreviousAttempt, RepairConfig, RepairError, RepairReques
 /// The kind name of the repair coder in `[loop.coder]`.
 pub const KIND: &str = "repair";
 
+/// How much hotter each sampled attempt after the second decodes.
+const TEMPERATURE_STEP: f32 = 0.25;
+
+/// The hottest a later attempt decodes (unless the persona's own temperature is hotter).
+const MAX_TEMPERATURE: f32 = 1.2;
+
 /// Characters of an earlier attempt's diff and of its feedback shown to the next.
 const HISTORY_CHARS: usize = 2500;
 
@@ -120,15 +126,17 @@ impl RepairCoder {
         Ok(repairer)
     }
 
+    /// Attempt 1 decodes greedily; later ones sample, a little hotter each time (up to
+    /// [`MAX_TEMPERATURE`]), so that they do not all repeat the same confident mistake.
     fn sampling(&self, attempt: u32) -> SamplingConfig {
         if attempt <= 1 {
-            SamplingConfig::greedy()
-        } else {
-            SamplingConfig {
-                temperature: self.temperature,
-                seed: u64::from(attempt),
-                ..SamplingConfig::default()
-            }
+            return SamplingConfig::greedy();
+        }
+        let hotter = TEMPERATURE_STEP * (attempt - 2) as f32;
+        SamplingConfig {
+            temperature: (self.temperature + hotter).min(MAX_TEMPERATURE.max(self.temperature)),
+            seed: u64::from(attempt),
+            ..SamplingConfig::default()
         }
     }
 }
@@ -182,6 +190,8 @@ impl Coder for RepairCoder {
             failure: ctx.baseline_failure,
             previous: &previous,
             sampling: self.sampling(ctx.attempt),
+            // After a direct attempt failed, the next ones first say what is wrong.
+            explain: ctx.attempt > 1,
         };
         let _ = writeln!(
             log,

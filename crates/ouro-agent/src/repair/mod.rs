@@ -13,8 +13,8 @@ pub mod loop_coder;
 pub mod prompt;
 
 use std::path::Path;
-use std::sync::{Arc, Mutex, PoisonError};
 use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use ouro_llm::device::DeviceChoice;
 use ouro_llm::engine::{ChatSession, Engine, EngineError, GenerateOptions, StopReason};
@@ -83,6 +83,8 @@ pub struct RepairRequest<'a> {
     pub previous: &'a [PreviousAttempt],
     /// How to sample (greedy for the first attempt, then varied).
     pub sampling: SamplingConfig,
+    /// Ask the model to say what is wrong before its edits.
+    pub explain: bool,
 }
 
 /// What an attempt did.
@@ -199,6 +201,7 @@ impl Repairer {
                 failure: request.failure,
                 previous: request.previous,
                 format,
+                explain: request.explain,
             });
             let text = self.engine.chat_prompt(&messages)?;
             let tokens = self.engine.tokenize_prompt(&text);
@@ -219,7 +222,7 @@ impl Repairer {
             grammar: self
                 .config
                 .constrained
-                .then(|| edits::grammar(&located.editable, format)),
+                .then(|| edits::grammar(&located.editable, format, request.explain)),
             lookup: self.config.lookup,
         };
         let generation = {

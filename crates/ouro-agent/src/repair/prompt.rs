@@ -31,6 +31,8 @@ pub struct PromptParts<'a> {
     pub previous: &'a [PreviousAttempt],
     /// The reply format.
     pub format: EditFormat,
+    /// Ask for a short explanation before the edits.
+    pub explain: bool,
 }
 
 const SYSTEM: &str = "You are an expert software engineer. You fix the task in the repository \
@@ -131,7 +133,11 @@ pub fn messages(parts: &PromptParts<'_>) -> Vec<ChatMessage> {
         );
     }
     user.push('\n');
-    user.push_str(&instructions(parts.format, &parts.located.editable));
+    user.push_str(&instructions(
+        parts.format,
+        &parts.located.editable,
+        parts.explain,
+    ));
     vec![
         ChatMessage::new("system", SYSTEM),
         ChatMessage::new("user", user),
