@@ -148,8 +148,8 @@ pub fn instructions(format: EditFormat, files: &[EditableFile], explain: bool) -
     format!("{first}{what}")
 }
 
-/// Most lines of the explanation before the edits.
-const MAX_NOTE_LINES: usize = 6;
+/// Most lines and quoted code blocks of the explanation before the edits.
+const MAX_NOTE_LINES: usize = 8;
 
 /// Escapes `text` as a Lark string literal.
 fn literal(text: &str) -> String {
@@ -226,7 +226,8 @@ pub fn grammar(files: &[EditableFile], format: EditFormat, explain: bool) -> Gra
         EditFormat::WholeFile => files.len().clamp(1, MAX_EDITS),
     };
     let note = if explain {
-        format!("NOTE{{0,{MAX_NOTE_LINES}}} ")
+        // Prose lines, and code the explanation quotes in fences of its own.
+        format!("(NOTE | OPEN body CLOSE){{0,{MAX_NOTE_LINES}}} ")
     } else {
         String::new()
     };
@@ -253,7 +254,7 @@ pub fn grammar(files: &[EditableFile], format: EditFormat, explain: bool) -> Gra
     source.push_str("END: /[<=>`-][<=>`-][<=>`-][^\\n]*\\n?/\n");
     source.push_str("OPEN: /```[A-Za-z0-9_+.-]*\\n/\n");
     source.push_str("CLOSE: /```\\n?/\n");
-    source.push_str("NOTE: /([^`<\\n][^\\n]*)?\\n/\n");
+    source.push_str("NOTE: /([^`\\n][^\\n]*)?\\n/\n");
     source.push_str("BODY_LINE: /([^`\\n][^\\n]*|`[^`\\n][^\\n]*|``[^`\\n][^\\n]*|`|``)?\\n/\n");
     Grammar::lark(&source).named(match format {
         EditFormat::SearchReplace => "SEARCH/REPLACE edit grammar",
@@ -339,19 +340,32 @@ pub fn parse(
     Ok(edits)
 }
 
-/// `reply` from its first line that starts an edit (a shown file's path, or the fence of
-/// the only file's whole text): prose before the edits is dropped.
+/// `reply` from the line that starts its edits: prose before them is dropped. That is the
+/// first line naming a shown file, or, for the whole text of the only file shown, the
+/// opening fence of the last code block (an explanation may quote code in blocks of its
+/// own before the file).
 fn skip_prose<'a>(reply: &'a str, format: EditFormat, files: &[EditableFile]) -> &'a str {
     let mut at = 0;
+    let mut last_block = None;
+    let mut open = None;
     for line in reply.split_inclusive('\n') {
-        let starts_edit = files.iter().any(|f| f.path == line.trim())
-            || (format == EditFormat::WholeFile && files.len() == 1 && line.starts_with(FENCE));
-        if starts_edit {
-            return &reply[at..];
+        if format == EditFormat::SearchReplace || files.len() > 1 {
+            if files.iter().any(|f| f.path == line.trim()) {
+                return &reply[at..];
+            }
+        } else if line.starts_with(FENCE) {
+            match open.take() {
+                None => open = Some(at),
+                Some(start) => last_block = Some(start),
+            }
         }
         at += line.len();
     }
-    reply.trim_start_matches('\n')
+    // A block cut short at the end of the reply still counts.
+    match open.or(last_block) {
+        Some(start) => &reply[start..],
+        None => reply.trim_start_matches('\n'),
+    }
 }
 
 /// `body` up to the first line equal to `marker` (which ends in a newline), and what follows.
@@ -536,6 +550,16 @@ mod tests {
             vec![Edit::Whole {
                 path: "a.js".into(),
                 text: "const x = 3;\n".into()
+            }]
+        );
+        // An explanation that quotes a line in a fence, then the path and the file.
+        let quoted = "This line is wrong:\n```js\nx\n```\na.js\n```js\nconst x = 4;\n```\n";
+        let edits = parse(quoted, EditFormat::WholeFile, &files).expect("parse");
+        assert_eq!(
+            edits,
+            vec![Edit::Whole {
+                path: "a.js".into(),
+                text: "const x = 4;\n".into()
             }]
         );
         // With two files offered, the path is required.
