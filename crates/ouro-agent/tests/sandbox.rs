@@ -5,16 +5,21 @@
 
 use std::io::Read;
 use std::net::TcpListener;
+use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use ouro_agent::app::state_rule;
 use ouro_agent::audit::{AuditLog, AuditRecord};
 use ouro_agent::permissions::{HeadlessApprover, PermissionsConfig, RuleConfig};
 use ouro_agent::sandbox::Sandbox;
 use ouro_agent::tools::{Limits, ToolContext, ToolRegistry};
 use ouro_agent::{ToolRunner, Workspace};
 use serde_json::json;
+
+/// What `.ouro/journal` holds in every test workspace.
+const JOURNAL: &str = "record 1\n";
 
 struct Setup {
     _dir: tempfile::TempDir,
@@ -47,6 +52,8 @@ fn setup(config: PermissionsConfig) -> Setup {
     std::fs::create_dir_all(ws_path.join("src")).unwrap();
     std::fs::write(ws_path.join(".env"), "API_KEY=sk-secret-123\n").unwrap();
     std::fs::write(ws_path.join("src/main.rs"), "fn main() {}\n").unwrap();
+    std::fs::create_dir_all(ws_path.join(".ouro")).unwrap();
+    std::fs::write(ws_path.join(".ouro/journal"), JOURNAL).unwrap();
     let workspace = Workspace::new(&ws_path).unwrap();
     let ws = workspace.root().to_path_buf();
     let policy = Arc::new(config.compile(&ws).unwrap());
@@ -252,7 +259,15 @@ fn every_command_records_its_confinement() {
         .iter()
         .map(|r| (r.action.as_str(), r.decision.as_str()))
         .collect();
-    assert_eq!(kinds, [("execute", "allow"), ("execute", "sandboxed")]);
+    assert_eq!(
+        kinds,
+        [
+            ("execute", "allow"),
+            ("execute", "sandboxed"),
+            ("execute", "exited")
+        ]
+    );
+    assert_eq!(records[2].rule, "exit code: 0");
     let sandbox = Sandbox::probe();
     if sandbox.landlock_abi().is_some() {
         assert!(
@@ -262,4 +277,206 @@ fn every_command_records_its_confinement() {
         );
     }
     assert_eq!(records[0].session, "acceptance");
+}
+
+/// Clones the mount tree of the working directory, clears its read-only flags and writes
+/// `.ouro/journal` through the clone (fails without python3, too).
+const COPY_TREE: &str = r#"
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+class Attr(ctypes.Structure):
+    _fields_ = [(n, ctypes.c_uint64) for n in ("set", "clr", "propagation", "userns")]
+fd = libc.syscall(428, -100, b".", 1 | 0x8000)  # open_tree(CLONE | AT_RECURSIVE)
+if fd < 0:
+    sys.exit("open_tree: " + os.strerror(ctypes.get_errno()))
+attr = Attr(0, 1, 0, 0)  # clear MOUNT_ATTR_RDONLY
+if libc.syscall(442, fd, b"", 0x1000 | 0x8000, ctypes.byref(attr), 32) < 0:
+    sys.exit("mount_setattr: " + os.strerror(ctypes.get_errno()))
+out = os.open(".ouro/journal", os.O_WRONLY | os.O_APPEND, dir_fd=fd)
+os.write(out, b"forged\n")
+"#;
+
+/// The policy of `ouro agent`: the defaults plus its rule write-protecting `.ouro/`.
+fn agent_policy() -> PermissionsConfig {
+    PermissionsConfig {
+        rules: vec![state_rule()],
+        ..PermissionsConfig::default()
+    }
+}
+
+#[test]
+fn the_workspace_root_is_writable_next_to_protected_state() {
+    let s = setup(agent_policy());
+    let sandbox = Sandbox::probe();
+    println!("{}", sandbox.report());
+    if sandbox.landlock_abi().is_none() {
+        missing(&sandbox, "Landlock", "Landlock unavailable");
+        return;
+    }
+    if sandbox.mount_ns().is_none() {
+        missing(&sandbox, "mount namespaces", "mount namespaces unavailable");
+        return;
+    }
+    let out = bash(&s, "mkdir target && echo x > target/a && echo y > new.txt");
+    assert!(out.starts_with("exit code: 0"), "{out}");
+    assert_eq!(
+        std::fs::read_to_string(s.ws.join("target/a")).unwrap(),
+        "x\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(s.ws.join("new.txt")).unwrap(),
+        "y\n"
+    );
+    // Renaming and removing at the root work too, as builds and test runners need.
+    let out = bash(
+        &s,
+        "mv new.txt renamed.txt && rm -r target && ln -s src here",
+    );
+    assert!(out.starts_with("exit code: 0"), "{out}");
+    assert!(s.ws.join("renamed.txt").is_file() && !s.ws.join("target").exists());
+    let records = AuditLog::read_all(&s.audit_path).unwrap();
+    let sandboxed = records.iter().find(|r| r.decision == "sandboxed").unwrap();
+    assert!(
+        sandboxed
+            .rule
+            .contains("1 write-denied path(s) mounted read-only"),
+        "{}",
+        sandboxed.rule
+    );
+}
+
+#[test]
+fn writes_into_ouro_state_are_blocked_and_audited() {
+    let s = setup(agent_policy());
+    let sandbox = Sandbox::probe();
+    if sandbox.landlock_abi().is_none() {
+        missing(&sandbox, "Landlock", "Landlock unavailable");
+        return;
+    }
+    // A writable copy of the mount tree (open_tree + mount_setattr), which root could make.
+    std::fs::write(s.ws.join("src/copy_tree.py"), COPY_TREE).unwrap();
+    let ws = s.ws.display();
+    let attempts = [
+        "python3 src/copy_tree.py".to_string(),
+        "echo x > .ouro/journal".to_string(),
+        "echo x >> .ouro/journal".to_string(),
+        "truncate -s 0 .ouro/journal".to_string(),
+        "touch .ouro/new".to_string(),
+        "mkdir .ouro/dir".to_string(),
+        "rm -f .ouro/journal".to_string(),
+        "rm -rf .ouro".to_string(),
+        "mv .ouro moved".to_string(),
+        "mv .ouro/journal moved".to_string(),
+        "ln .ouro/journal hard && echo x >> hard".to_string(),
+        "ln -s .ouro/journal soft && echo x >> soft".to_string(),
+        "ln -s /tmp .ouro/link".to_string(),
+        "cp src/main.rs .ouro/journal".to_string(),
+        "cp -r src .ouro/".to_string(),
+        "cd .ouro && echo x > journal".to_string(),
+        "umount .ouro; mount -o remount,rw .ouro; echo x > .ouro/journal".to_string(),
+        format!("echo x > /proc/$PPID/root{ws}/.ouro/journal"),
+    ];
+    for attempt in &attempts {
+        let out = bash(&s, attempt);
+        assert!(
+            !out.starts_with("exit code: 0"),
+            "`{attempt}` succeeded: {out}"
+        );
+    }
+    // The same from inside `.ouro` as the working directory.
+    let out = s
+        .runner
+        .call(
+            "bash",
+            json!({"command": "echo x > journal", "workdir": ".ouro", "timeout_secs": 20}),
+        )
+        .unwrap()
+        .content;
+    assert!(!out.starts_with("exit code: 0"), "{out}");
+
+    assert_eq!(
+        std::fs::read_to_string(s.ws.join(".ouro/journal")).unwrap(),
+        JOURNAL
+    );
+    let mut left: Vec<String> = std::fs::read_dir(s.ws.join(".ouro"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["journal"]);
+    // `mv` falls back to copying when renaming fails: a copy may be left, never a link.
+    let journal = std::fs::metadata(s.ws.join(".ouro/journal")).unwrap();
+    assert_eq!(journal.nlink(), 1);
+    assert!(!s.ws.join("hard").exists());
+
+    // Every attempt is audited as a sandboxed command and with its (failed) exit status, and
+    // the refused writes are recorded as blocked.
+    let records = AuditLog::read_all(&s.audit_path).unwrap();
+    let count = |decision: &str| records.iter().filter(|r| r.decision == decision).count();
+    assert_eq!(count("sandboxed"), attempts.len() + 1, "{records:?}");
+    let exits: Vec<&AuditRecord> = records.iter().filter(|r| r.decision == "exited").collect();
+    assert_eq!(exits.len(), attempts.len() + 1, "{records:?}");
+    assert!(
+        exits
+            .iter()
+            .all(|r| r.rule.starts_with("exit code: ") && r.rule != "exit code: 0"),
+        "{exits:?}"
+    );
+    assert_eq!(exits[0].resource, attempts[0]);
+    let writes = blocked(&s, "write");
+    assert!(
+        writes.iter().any(|r| r.resource.contains(".ouro/journal")),
+        "{writes:?}"
+    );
+    assert!(writes.len() >= attempts.len() / 2, "{writes:?}");
+}
+
+#[test]
+fn a_missing_state_dir_is_created_protected() {
+    let s = setup(agent_policy());
+    let sandbox = Sandbox::probe();
+    if sandbox.landlock_abi().is_none() {
+        missing(&sandbox, "Landlock", "Landlock unavailable");
+        return;
+    }
+    std::fs::remove_dir_all(s.ws.join(".ouro")).unwrap();
+    let out = bash(
+        &s,
+        "mkdir -p .ouro/sessions && echo x > .ouro/sessions/forged",
+    );
+    assert!(!out.starts_with("exit code: 0"), "{out}");
+    assert!(s.ws.join(".ouro").is_dir(), "{out}");
+    assert!(!s.ws.join(".ouro/sessions").exists(), "{out}");
+    let records = AuditLog::read_all(&s.audit_path).unwrap();
+    let sandboxed = records.iter().find(|r| r.decision == "sandboxed").unwrap();
+    assert!(
+        sandboxed
+            .rule
+            .contains("created the write-denied directory `.ouro`"),
+        "{}",
+        sandboxed.rule
+    );
+}
+
+#[test]
+fn a_state_dir_linked_out_of_the_workspace_is_refused() {
+    let s = setup(agent_policy());
+    let sandbox = Sandbox::probe();
+    if sandbox.landlock_abi().is_none() {
+        missing(&sandbox, "Landlock", "Landlock unavailable");
+        return;
+    }
+    let elsewhere = s._dir.path().join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    std::fs::remove_dir_all(s.ws.join(".ouro")).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, s.ws.join(".ouro")).unwrap();
+    let err = s
+        .runner
+        .call("bash", json!({"command": "true"}))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("symbolic link") && err.contains("outside the workspace"),
+        "{err}"
+    );
 }

@@ -125,12 +125,7 @@ fn settings(options: &AgentOptions, root: &Path) -> Result<Settings, AppError> {
     if let Some(mode) = options.mode {
         permissions.mode = mode;
     }
-    // The session journals and audit logs are ouro's own records: the agent may not edit them.
-    permissions.rules.push(RuleConfig {
-        action: Action::Write,
-        pattern: ".ouro/**".into(),
-        decision: Verdict::Deny,
-    });
+    permissions.rules.push(state_rule());
     let base_url = options
         .base_url
         .clone()
@@ -186,6 +181,16 @@ fn settings(options: &AgentOptions, root: &Path) -> Result<Settings, AppError> {
         fsync,
         permissions,
     })
+}
+
+/// The rule `ouro agent` always adds to the policy: the session journals and audit logs in
+/// `.ouro/` are ouro's own records, so the agent may not write there (by tool or by bash).
+pub fn state_rule() -> RuleConfig {
+    RuleConfig {
+        action: Action::Write,
+        pattern: ".ouro/**".into(),
+        decision: Verdict::Deny,
+    }
 }
 
 /// The GGUF file the local provider runs: `model` as a path, or for `default` the default

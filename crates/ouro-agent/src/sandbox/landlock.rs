@@ -36,8 +36,14 @@ fn err(e: impl std::fmt::Display) -> SandboxError {
 }
 
 /// Builds the ruleset for `profile` on a kernel with Landlock ABI `kernel_abi`, or `None`
-/// when the profile restricts nothing Landlock handles.
-pub fn build(kernel_abi: i32, profile: &Profile) -> Result<Option<Built>, SandboxError> {
+/// when the profile restricts nothing Landlock handles. With `mounted`, the write-denied paths
+/// are read-only mounts (see [`super::mountns`]) and the write roots are granted whole;
+/// otherwise only the entries beside those paths are (see [`allowlist`]).
+pub fn build(
+    kernel_abi: i32,
+    profile: &Profile,
+    mounted: bool,
+) -> Result<Option<Built>, SandboxError> {
     let abi = ABI::from(kernel_abi);
     let mut covers = Vec::new();
     let mut gaps = Vec::new();
@@ -107,7 +113,8 @@ pub fn build(kernel_abi: i32, profile: &Profile) -> Result<Option<Built>, Sandbo
         ));
     }
     if let Some(roots) = &write_roots {
-        let grants = allowlist::allow_except(roots, &profile.deny_write);
+        let denied: &[PathBuf] = if mounted { &[] } else { &profile.deny_write };
+        let grants = allowlist::allow_except(roots, denied);
         for (path, extent) in &grants.rules {
             if *extent == Extent::Beneath {
                 created = add(created, path, write_fs, abi)?;

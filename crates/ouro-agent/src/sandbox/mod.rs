@@ -1,14 +1,17 @@
 //! The Linux sandbox for commands run by the `bash` tool.
 //!
 //! [`Sandbox::probe`] finds out once what the kernel offers: the Landlock ABI version and
-//! whether a process may enter a new network namespace. For each command,
-//! [`Sandbox::confine`] turns a [`Profile`] (derived from the permission policy) into a
-//! [`Confinement`]: a Landlock ruleset built in the parent and a network-namespace plan; both
-//! are entered in the child between `fork` and `exec` (a `pre_exec` hook), so ouro itself
-//! stays unconfined.
+//! whether a process may enter a new network namespace and a new mount namespace. For each
+//! command, [`Sandbox::confine`] turns a [`Profile`] (derived from the permission policy) into
+//! a [`Confinement`]: a Landlock ruleset built in the parent, the namespaces to enter (one
+//! `unshare`) and the read-only bind mounts to make; all are entered in the child between
+//! `fork` and `exec` (a `pre_exec` hook), so ouro itself stays unconfined.
 //!
 //! - Writes: only the write roots (workspace and temp dirs) and a few device files get
-//!   Landlock write rights.
+//!   Landlock write rights. Write-denied paths inside them (`.ouro/` always) are mounted
+//!   read-only in a private mount namespace ([`mountns`]), so the rest of the workspace,
+//!   its root included, stays writable; without mount namespaces only the entries beside
+//!   each denied path are granted ([`allowlist`]) and the audit record says so.
 //! - Reads: when the policy hides paths (e.g. `.env`), read rights are granted on everything
 //!   *except* those paths (see [`allowlist`] for how, and its limits).
 //! - Network: a new network namespace (nothing but a down loopback) where the kernel allows
@@ -17,12 +20,17 @@
 
 pub mod allowlist;
 mod landlock;
+pub mod mountns;
 pub mod netns;
 pub mod profile;
+mod unshare;
 
+use std::os::unix::fs::MetadataExt;
 use std::os::unix::process::CommandExt;
+use std::path::Path;
 use std::process::Command;
 
+pub use mountns::MountnsMode;
 pub use netns::NetnsMode;
 pub use profile::{Profile, ScanError};
 
@@ -43,6 +51,9 @@ pub enum SandboxError {
     /// Hidden paths could not be computed.
     #[error(transparent)]
     Scan(#[from] ScanError),
+    /// The read-only mounts for write-denied paths could not be planned.
+    #[error("sandbox: mount namespace: {0}")]
+    Mount(String),
 }
 
 /// What the kernel provides, found once at startup.
@@ -50,15 +61,17 @@ pub enum SandboxError {
 pub struct Sandbox {
     landlock: Result<i32, String>,
     netns: Result<NetnsMode, String>,
+    mountns: Result<MountnsMode, String>,
 }
 
 impl Sandbox {
-    /// Probes the running kernel (no lasting side effects: the network-namespace check runs
-    /// in a short-lived forked child).
+    /// Probes the running kernel (no lasting side effects: the namespace checks run in
+    /// short-lived forked children).
     pub fn probe() -> Self {
         Self {
             landlock: probe_landlock(),
             netns: netns::probe(),
+            mountns: mountns::probe(),
         }
     }
 
@@ -70,6 +83,11 @@ impl Sandbox {
     /// How a network namespace can be entered, if at all.
     pub fn netns(&self) -> Option<NetnsMode> {
         self.netns.as_ref().ok().copied()
+    }
+
+    /// How a mount namespace with read-only bind mounts can be entered, if at all.
+    pub fn mount_ns(&self) -> Option<MountnsMode> {
+        self.mountns.as_ref().ok().copied()
     }
 
     /// Plain statements of what is missing (empty when everything ouro uses is there).
@@ -94,6 +112,13 @@ impl Sandbox {
                  blocked"
             ));
         }
+        if let Err(why) = &self.mountns {
+            missing.push(format!(
+                "mount namespaces unavailable ({why}): when something in the workspace is \
+                 write-denied (always `.ouro/`), only the entries beside it are writable, not the \
+                 directories that hold it (the workspace root)"
+            ));
+        }
         missing
     }
 
@@ -108,7 +133,14 @@ impl Sandbox {
             Ok(NetnsMode::UserAndNet) => "network namespace: yes (via user namespace)".to_string(),
             Err(why) => format!("network namespace: no ({why})"),
         };
-        let mut out = format!("sandbox: {landlock}; {netns}");
+        let mountns = match &self.mountns {
+            Ok(MountnsMode::MountOnly) => "mount namespace: yes (privileged)".to_string(),
+            Ok(MountnsMode::UserAndMount) => {
+                "mount namespace: yes (via user namespace)".to_string()
+            }
+            Err(why) => format!("mount namespace: no ({why})"),
+        };
+        let mut out = format!("sandbox: {landlock}; {netns}; {mountns}");
         for m in self.missing() {
             out.push_str(&format!("\n  missing: {m}"));
         }
@@ -132,12 +164,24 @@ impl Sandbox {
         let needs_fs = profile.write_roots.is_some()
             || !profile.deny_read.is_empty()
             || !profile.deny_write.is_empty();
+        let mut unshare_flags = 0;
+        let mut user_ns = false;
         match &self.landlock {
             Ok(abi) => {
-                if let Some(built) = landlock::build(*abi, profile)? {
+                let mounts = self.plan_mounts(profile, &mut confinement.gaps)?;
+                if let Some(built) = landlock::build(*abi, profile, mounts.is_some())? {
                     confinement.covers.extend(built.covers);
                     confinement.gaps.extend(built.gaps);
                     confinement.landlock = Some(built.ruleset);
+                }
+                if let Some((plan, mode)) = mounts {
+                    confinement.covers.push(format!(
+                        "{} write-denied path(s) mounted read-only (mount namespace)",
+                        plan.binds()
+                    ));
+                    unshare_flags |= libc::CLONE_NEWNS;
+                    user_ns |= mode == MountnsMode::UserAndMount;
+                    confinement.mounts = Some(plan);
                 }
             }
             Err(why) if needs_fs => {
@@ -150,7 +194,8 @@ impl Sandbox {
         if !profile.network {
             match &self.netns {
                 Ok(mode) => {
-                    confinement.netns = Some(netns::NetnsPlan::new(*mode));
+                    unshare_flags |= libc::CLONE_NEWNET;
+                    user_ns |= *mode == NetnsMode::UserAndNet;
                     confinement
                         .covers
                         .push("network denied (new network namespace)".to_string());
@@ -181,7 +226,60 @@ impl Sandbox {
                 "Landlock unavailable ({why}), so file access cannot be confined"
             )));
         }
+        if unshare_flags != 0 {
+            confinement.unshare = Some(unshare::UnsharePlan::new(unshare_flags, user_ns));
+        }
         Ok(confinement)
+    }
+
+    /// The read-only mounts for the write-denied paths inside the write roots (elsewhere
+    /// Landlock denies writes anyway), or `None` (with the reason in `gaps`) when there are
+    /// none or mount namespaces are unavailable, in which case [`allowlist`] protects them.
+    /// Refuses write-denied paths in the workspace that are symbolic links out of it: a mount
+    /// would protect another place, and the link itself would stay replaceable.
+    fn plan_mounts(
+        &self,
+        profile: &Profile,
+        gaps: &mut Vec<String>,
+    ) -> Result<Option<(mountns::MountPlan, MountnsMode)>, SandboxError> {
+        if let Some((named, resolved)) = profile.deny_write_escapes.first() {
+            return Err(SandboxError::Mount(format!(
+                "`{}` is write-denied but is a symbolic link to `{}`, outside the workspace: \
+                 refusing to run (a bind mount would protect another place, and the command \
+                 could replace the link); replace the link with a directory, or drop the deny \
+                 rule",
+                named.display(),
+                resolved.display()
+            )));
+        }
+        let inside: Vec<std::path::PathBuf> = profile
+            .deny_write
+            .iter()
+            .filter(|p| profile.writable(p))
+            .cloned()
+            .collect();
+        if inside.is_empty() {
+            return Ok(None);
+        }
+        let mode = match &self.mountns {
+            Ok(mode) => *mode,
+            Err(why) => {
+                gaps.push(format!(
+                    "write-denied paths protected by granting only the entries beside them \
+                     (no mount namespace: {why}): nothing can be created next to them"
+                ));
+                return Ok(None);
+            }
+        };
+        for file in &inside {
+            if std::fs::metadata(file).is_ok_and(|m| m.is_file() && m.nlink() > 1) {
+                gaps.push(format!(
+                    "`{}` has other hard links; it stays writable through them",
+                    file.display()
+                ));
+            }
+        }
+        Ok(Some((mountns::MountPlan::new(&inside)?, mode)))
     }
 }
 
@@ -213,7 +311,8 @@ fn probe_landlock() -> Result<i32, String> {
 #[derive(Default)]
 pub struct Confinement {
     landlock: Option<::landlock::RulesetCreated>,
-    netns: Option<netns::NetnsPlan>,
+    unshare: Option<unshare::UnsharePlan>,
+    mounts: Option<mountns::MountPlan>,
     /// What is enforced, one line each.
     pub covers: Vec<String>,
     /// What should be enforced but cannot be on this kernel (or is switched off).
@@ -223,20 +322,31 @@ pub struct Confinement {
 impl Confinement {
     /// Whether anything is enforced.
     pub fn is_active(&self) -> bool {
-        self.landlock.is_some() || self.netns.is_some()
+        self.landlock.is_some() || self.unshare.is_some()
     }
 
     /// Installs the confinement into `cmd`: in the child, after `fork` and before `exec`,
-    /// enter the network namespace, then restrict the process with Landlock.
-    pub fn install(self, cmd: &mut Command) {
+    /// enter the new namespaces, make the read-only mounts (and enter `cmd`'s working
+    /// directory again through them), then restrict the process with Landlock.
+    pub fn install(self, cmd: &mut Command) -> Result<(), SandboxError> {
         let mut landlock = self.landlock;
-        let netns = self.netns;
+        let unshare = self.unshare;
+        let mut mounts = self.mounts;
+        if let Some(plan) = &mut mounts {
+            let cwd = std::env::current_dir()
+                .map(|here| here.join(cmd.get_current_dir().unwrap_or(Path::new("."))))
+                .map_err(|e| SandboxError::Mount(format!("the working directory: {e}")))?;
+            plan.set_cwd(&cwd)?;
+        }
         // SAFETY: the hook runs in the forked child and only makes system calls (unshare,
-        // open/write/close on /proc/self files, prctl, landlock_restrict_self); the texts it
-        // writes were prepared before the fork.
+        // open/write/close on /proc/self files, mount, chdir, prctl, landlock_restrict_self);
+        // the texts and paths it uses were prepared before the fork.
         unsafe {
             cmd.pre_exec(move || {
-                if let Some(plan) = &netns {
+                if let Some(plan) = &unshare {
+                    plan.enter()?;
+                }
+                if let Some(plan) = &mounts {
                     plan.enter()?;
                 }
                 if let Some(ruleset) = landlock.take()
@@ -247,12 +357,14 @@ impl Confinement {
                 Ok(())
             });
         }
+        Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::PathBuf;
 
     #[test]
     fn probe_reports_plainly() {
@@ -273,6 +385,8 @@ mod tests {
             write_roots: Some(vec![]),
             deny_read: vec![],
             deny_write: vec![],
+            deny_write_missing: vec![],
+            deny_write_escapes: vec![],
             network: false,
         };
         let c = s.confine(&profile, SandboxRequirement::Off).unwrap();
@@ -285,11 +399,14 @@ mod tests {
         let s = Sandbox {
             landlock: Err("not built into this kernel".into()),
             netns: Err("EPERM".into()),
+            mountns: Err("EPERM".into()),
         };
         let profile = Profile {
             write_roots: Some(vec![]),
             deny_read: vec![],
             deny_write: vec![],
+            deny_write_missing: vec![],
+            deny_write_escapes: vec![],
             network: true,
         };
         let err = s
@@ -301,6 +418,65 @@ mod tests {
         let c = s.confine(&profile, SandboxRequirement::BestEffort).unwrap();
         assert!(!c.is_active());
         assert!(c.gaps[0].contains("not confined"), "{:?}", c.gaps);
-        assert_eq!(s.missing().len(), 2);
+        assert_eq!(s.missing().len(), 3);
+    }
+
+    #[test]
+    fn write_denied_paths_are_mounted_or_fall_back_to_the_allowlist() {
+        let probed = Sandbox::probe();
+        if probed.landlock_abi().is_none() {
+            eprintln!("!!! no Landlock: skipped\n{}", probed.report());
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let ws = dir.path().canonicalize().unwrap();
+        std::fs::create_dir(ws.join(".ouro")).unwrap();
+        let profile = Profile {
+            write_roots: Some(vec![ws.clone()]),
+            deny_read: vec![],
+            deny_write: vec![ws.join(".ouro"), PathBuf::from("/etc")],
+            deny_write_missing: vec![],
+            deny_write_escapes: vec![],
+            network: true,
+        };
+        let without = Sandbox {
+            mountns: Err("EPERM".into()),
+            ..probed.clone()
+        };
+        let c = without
+            .confine(&profile, SandboxRequirement::Required)
+            .unwrap();
+        assert!(c.mounts.is_none() && c.unshare.is_none());
+        assert!(
+            c.gaps
+                .iter()
+                .any(|g| g.contains("no mount namespace: EPERM")),
+            "{:?}",
+            c.gaps
+        );
+        if probed.mount_ns().is_none() {
+            return;
+        }
+        // Only `.ouro` needs a mount: `/etc` lies outside the write roots.
+        let c = probed
+            .confine(&profile, SandboxRequirement::Required)
+            .unwrap();
+        assert_eq!(c.mounts.as_ref().map(|m| m.binds()), Some(1));
+        assert!(c.unshare.is_some());
+        assert!(
+            c.covers
+                .iter()
+                .any(|l| l.contains("1 write-denied path(s) mounted read-only")),
+            "{:?}",
+            c.covers
+        );
+        let outside_only = Profile {
+            deny_write: vec![PathBuf::from("/etc")],
+            ..profile
+        };
+        let c = probed
+            .confine(&outside_only, SandboxRequirement::Required)
+            .unwrap();
+        assert!(c.mounts.is_none() && c.gaps.is_empty(), "{:?}", c.gaps);
     }
 }

@@ -1,7 +1,7 @@
 //! What one command may do: the write roots, hidden paths and network access derived from the
 //! permission policy, resolved to concrete, canonical paths.
 
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use globset::{GlobBuilder, GlobSetBuilder};
 
@@ -19,6 +19,13 @@ pub struct Profile {
     pub deny_read: Vec<PathBuf>,
     /// Paths inside the write roots the command may not write.
     pub deny_write: Vec<PathBuf>,
+    /// Write-denied directories named literally (`dir/**`) inside the workspace that do not
+    /// exist yet but whose parent does, in a write root: [`Profile::create_missing`] creates
+    /// them so they can be protected.
+    pub deny_write_missing: Vec<PathBuf>,
+    /// Write-denied paths named inside the workspace that resolve, through a symbolic link,
+    /// to a place outside it: `(as named, resolved)`.
+    pub deny_write_escapes: Vec<(PathBuf, PathBuf)>,
     /// Whether the command may use the network.
     pub network: bool,
 }
@@ -42,12 +49,58 @@ impl Profile {
             }
             Mode::ReadOnly => Some(temp_dirs()),
         };
-        Ok(Self {
+        let read = denied_paths(policy, Action::Read)?;
+        let write = denied_paths(policy, Action::Write)?;
+        let mut profile = Self {
             write_roots,
-            deny_read: denied_paths(policy, Action::Read)?,
-            deny_write: denied_paths(policy, Action::Write)?,
+            deny_read: read.existing,
+            deny_write: write.existing,
+            deny_write_missing: Vec::new(),
+            deny_write_escapes: write.escapes,
             network: network || policy.mode() == Mode::FullAccess,
-        })
+        };
+        // Only those whose parent exists in a write root (the command could create them).
+        profile.deny_write_missing = write
+            .missing_dirs
+            .into_iter()
+            .filter_map(|d| Some(d.parent()?.canonicalize().ok()?.join(d.file_name()?)))
+            .filter(|d| d.parent().is_some_and(|p| profile.writable(p)))
+            .collect();
+        Ok(profile)
+    }
+
+    /// Whether the write roots include `path` (canonical).
+    pub fn writable(&self, path: &Path) -> bool {
+        self.write_roots
+            .as_ref()
+            .is_none_or(|roots| roots.iter().any(|r| path.starts_with(r)))
+    }
+
+    /// Creates the write-denied directories that do not exist yet ([`Self::deny_write_missing`],
+    /// empty) and moves them to [`Self::deny_write`]: a command could otherwise create them
+    /// and write in them, although the policy denies it. Returns what it created.
+    pub fn create_missing(&mut self) -> Result<Vec<PathBuf>, ScanError> {
+        let mut created = Vec::new();
+        for dir in std::mem::take(&mut self.deny_write_missing) {
+            match std::fs::create_dir(&dir) {
+                Ok(()) => created.push(dir.clone()),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => {
+                    return Err(ScanError(format!(
+                        "creating the write-denied directory `{}`: {e}",
+                        dir.display()
+                    )));
+                }
+            }
+            let canonical = dir
+                .canonicalize()
+                .map_err(|e| ScanError(format!("resolving `{}`: {e}", dir.display())))?;
+            if !self.deny_write.iter().any(|d| canonical.starts_with(d)) {
+                self.deny_write.push(canonical);
+            }
+        }
+        self.deny_write.sort();
+        Ok(created)
     }
 }
 
@@ -65,13 +118,24 @@ pub fn temp_dirs() -> Vec<PathBuf> {
     dirs
 }
 
-/// Every existing path matched by a deny rule for `action`: relative patterns are matched by
-/// scanning the workspace (`.git` excluded), absolute ones by scanning below their literal
-/// prefix. A pattern `dir/**` denies `dir` itself.
-fn denied_paths(policy: &Policy, action: Action) -> Result<Vec<PathBuf>, ScanError> {
+/// The paths matched by the deny rules of one action.
+struct Denied {
+    /// Every existing matched path, canonical, none inside another.
+    existing: Vec<PathBuf>,
+    /// Literal `dir/**` directories inside the workspace that do not exist.
+    missing_dirs: Vec<PathBuf>,
+    /// Matched paths inside the workspace that resolve outside it: `(as named, resolved)`.
+    escapes: Vec<(PathBuf, PathBuf)>,
+}
+
+/// Every path matched by a deny rule for `action`: relative patterns are matched by scanning
+/// the workspace (`.git` excluded), absolute ones by scanning below their literal prefix. A
+/// pattern `dir/**` denies `dir` itself.
+fn denied_paths(policy: &Policy, action: Action) -> Result<Denied, ScanError> {
     let mut relative = GlobSetBuilder::new();
     let mut any_relative = false;
     let mut found = Vec::new();
+    let mut literal_dirs = Vec::new();
     for rule in policy.deny_path_patterns(action) {
         let pattern = rule.pattern.as_str();
         if pattern.starts_with('/') {
@@ -85,6 +149,12 @@ fn denied_paths(policy: &Policy, action: Action) -> Result<Vec<PathBuf>, ScanErr
             any_relative = true;
             if let Some(dir) = pattern.strip_suffix("/**").filter(|d| is_literal(d)) {
                 found.push(policy.workspace().join(dir));
+                if Path::new(dir)
+                    .components()
+                    .all(|c| matches!(c, Component::Normal(_)))
+                {
+                    literal_dirs.push(policy.workspace().join(dir));
+                }
             }
         }
     }
@@ -97,16 +167,32 @@ fn denied_paths(policy: &Policy, action: Action) -> Result<Vec<PathBuf>, ScanErr
             p.strip_prefix(root).is_ok_and(|rel| set.is_match(rel))
         })?;
     }
-    let mut canonical: Vec<PathBuf> = found
-        .into_iter()
-        .filter_map(|p| p.canonicalize().ok())
-        .collect();
+    let workspace = policy.workspace();
+    let mut canonical = Vec::new();
+    let mut missing_dirs = Vec::new();
+    let mut escapes = Vec::new();
+    for named in found {
+        match named.canonicalize() {
+            Ok(resolved) => {
+                if named.starts_with(workspace) && !resolved.starts_with(workspace) {
+                    escapes.push((named, resolved.clone()));
+                }
+                canonical.push(resolved);
+            }
+            Err(_) if literal_dirs.contains(&named) => missing_dirs.push(named),
+            Err(_) => {}
+        }
+    }
     canonical.sort();
     canonical.dedup();
     // Drop paths inside other denied directories.
     let all = canonical.clone();
     canonical.retain(|p| !all.iter().any(|q| q != p && p.starts_with(q)));
-    Ok(canonical)
+    Ok(Denied {
+        existing: canonical,
+        missing_dirs,
+        escapes,
+    })
 }
 
 fn is_literal(s: &str) -> bool {
@@ -224,5 +310,54 @@ mod tests {
         assert!(!profile.network);
         let roots = profile.write_roots.unwrap();
         assert_eq!(roots[0], ws);
+    }
+
+    #[test]
+    fn finds_write_denied_dirs_that_are_missing_or_linked_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        let ws = root.join("ws");
+        std::fs::create_dir_all(root.join("outside")).unwrap();
+        std::fs::create_dir_all(&ws).unwrap();
+        std::os::unix::fs::symlink(root.join("outside"), ws.join("state")).unwrap();
+        let deny = |pattern: &str| RuleConfig {
+            action: Action::Write,
+            pattern: pattern.into(),
+            decision: Verdict::Deny,
+        };
+        let config = PermissionsConfig {
+            protect_secrets: false,
+            rules: vec![
+                deny(".ouro/**"),
+                deny("state/**"),
+                deny("a/b/**"),
+                deny("../up/**"),
+            ],
+            ..PermissionsConfig::default()
+        };
+        let policy = config.compile(&ws).unwrap();
+        let mut profile = Profile::for_policy(&policy, false).unwrap();
+        // `a/b` has no parent yet and `../up` is not in the workspace: neither is created.
+        assert_eq!(profile.deny_write_missing, [ws.join(".ouro")]);
+        assert_eq!(
+            profile.deny_write_escapes,
+            [(ws.join("state"), root.join("outside"))]
+        );
+        assert_eq!(profile.deny_write, [root.join("outside")]);
+        assert_eq!(profile.create_missing().unwrap(), [ws.join(".ouro")]);
+        assert!(ws.join(".ouro").is_dir() && profile.deny_write_missing.is_empty());
+        assert_eq!(profile.deny_write, [root.join("outside"), ws.join(".ouro")]);
+
+        // Only what lies in a write root counts as writable.
+        let roots = Profile {
+            write_roots: Some(vec![root.join("ws")]),
+            ..profile.clone()
+        };
+        assert!(roots.writable(&ws.join("x")) && !roots.writable(&root.join("outside")));
+        let anywhere = Profile {
+            write_roots: None,
+            ..profile
+        };
+        assert!(anywhere.writable(Path::new("/etc")));
     }
 }

@@ -4,7 +4,10 @@
 //! the whole group is killed, so background children do not outlive the call. stdout and
 //! stderr are read concurrently, each kept up to the output limit. The sandbox (see
 //! [`crate::sandbox`]) is entered in the child; what it blocks shows up in the command's
-//! errors, and ouro records such blocks in the audit log (see [`sandbox_blocks`]).
+//! errors, and ouro records such blocks in the audit log (see [`sandbox_blocks`]). Every
+//! command leaves a `sandboxed` audit record before it starts (what confines it) and an
+//! `exited` one when it ends (its exit code, timeout or signal), so a refused write shows up
+//! at least as a failed sandboxed command even when the command hides its errors.
 
 use std::io::Read;
 use std::os::unix::process::CommandExt;
@@ -17,7 +20,7 @@ use serde_json::Value;
 
 use super::schema::{Prop, object};
 use super::{Access, Resource, Tool, ToolContext, ToolError, ToolOutput, parse_args};
-use crate::permissions::Action;
+use crate::permissions::{Action, SandboxRequirement};
 use crate::sandbox::Profile;
 use crate::text::CappedBuffer;
 
@@ -103,12 +106,25 @@ impl Tool for Bash {
             .map(Duration::from_secs)
             .unwrap_or(ctx.limits.default_timeout)
             .min(ctx.limits.max_timeout);
-        let profile = Profile::for_policy(&ctx.policy, args.network)
+        let mut profile = Profile::for_policy(&ctx.policy, args.network)
             .map_err(crate::sandbox::SandboxError::from)?;
+        let created = if ctx.policy.sandbox_requirement() == SandboxRequirement::Off {
+            Vec::new()
+        } else {
+            profile
+                .create_missing()
+                .map_err(crate::sandbox::SandboxError::from)?
+        };
         let confinement = ctx
             .sandbox
             .confine(&profile, ctx.policy.sandbox_requirement())?;
         let mut summary = confinement.covers.join("; ");
+        for dir in &created {
+            summary.push_str(&format!(
+                "; created the write-denied directory `{}` to protect it",
+                ctx.rel(dir)
+            ));
+        }
         if !confinement.gaps.is_empty() {
             summary.push_str(&format!(" | gaps: {}", confinement.gaps.join("; ")));
         }
@@ -127,7 +143,7 @@ impl Tool for Bash {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .process_group(0);
-        confinement.install(&mut cmd);
+        confinement.install(&mut cmd)?;
         let mut child = cmd
             .spawn()
             .map_err(|e| ToolError::failed(NAME, format!("cannot start bash: {e}")))?;
@@ -146,6 +162,9 @@ impl Tool for Bash {
             (false, Some(code)) => format!("exit code: {code}\n"),
             (false, None) => "killed by a signal\n".to_string(),
         };
+        let ending = out.lines().next().unwrap_or_default();
+        ctx.audit
+            .record(NAME, "execute", &args.command, "exited", ending)?;
         if sandboxed {
             let blocks = sandbox_blocks(&stdout, &stderr, &profile);
             for (action, line, rule) in &blocks {
@@ -241,10 +260,12 @@ fn kill_group(pgid: libc::pid_t) {
 
 /// Error lines that show the sandbox stopped something, classified by action.
 ///
-/// Landlock and the network namespace make system calls fail (`EACCES`, `EPERM`,
-/// `ENETUNREACH`) without telling the parent, so ouro infers blocks from the command's error
-/// output: a line reporting such an error counts as a network block if it speaks of the
-/// network, as a read block if it names a hidden path, and as a write block otherwise.
+/// Landlock, the network namespace and the read-only mounts make system calls fail (`EACCES`,
+/// `EPERM`, `ENETUNREACH`, `EROFS`) without telling the parent, so ouro infers blocks from the
+/// command's error output: a line reporting such an error counts as a network block if it
+/// speaks of the network, as a read block if it names a hidden path, and as a write block
+/// otherwise. `EBUSY` and `EXDEV` (removing, renaming or hard-linking a read-only mount or
+/// what it holds) count as write blocks when the line names a write-denied path.
 /// Commands that swallow their errors leave no trace; the "sandboxed" audit record of every
 /// command states what was enforced regardless.
 pub fn sandbox_blocks(
@@ -258,19 +279,37 @@ pub fn sandbox_blocks(
         "network is unreachable",
         "cannot assign requested address",
     ];
-    let hidden_names: Vec<String> = profile
-        .deny_read
-        .iter()
-        .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .collect();
+    const MOUNT_DENIALS: [&str; 2] = ["device or resource busy", "invalid cross-device link"];
+    let names = |paths: &[std::path::PathBuf]| -> Vec<String> {
+        paths
+            .iter()
+            .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .collect()
+    };
+    let hidden_names = names(&profile.deny_read);
+    let protected_names = names(&profile.deny_write);
+    // Read-only mounts exist only for write-denied paths.
+    let mounted = !profile.deny_write.is_empty();
     let mut blocks = Vec::new();
     for line in stderr.lines().chain(stdout.lines()) {
         let lower = line.to_ascii_lowercase();
+        let shown = crate::text::truncate(line.trim(), 300);
+        let names_protected = protected_names.iter().any(|n| line.contains(n.as_str()));
+        if mounted
+            && (lower.contains("read-only file system")
+                || (names_protected && MOUNT_DENIALS.iter().any(|d| lower.contains(d))))
+        {
+            blocks.push((
+                Action::Write,
+                shown,
+                "sandbox: read-only mount (write-denied path)",
+            ));
+            continue;
+        }
         if !DENIALS.iter().any(|d| lower.contains(d)) {
             continue;
         }
         let network_words = ["network", "connect", "socket", "/dev/tcp", "/dev/udp"];
-        let shown = crate::text::truncate(line.trim(), 300);
         if !profile.network && network_words.iter().any(|w| lower.contains(w)) {
             blocks.push((Action::Network, shown, "sandbox: network"));
         } else if hidden_names.iter().any(|n| line.contains(n.as_str()))
@@ -375,15 +414,30 @@ mod tests {
         let profile = Profile {
             write_roots: Some(vec!["/ws".into()]),
             deny_read: vec!["/ws/.env".into()],
-            deny_write: vec![],
+            deny_write: vec!["/ws/.ouro".into()],
+            deny_write_missing: vec![],
+            deny_write_escapes: vec![],
             network: false,
         };
         let stderr = "cat: .env: Permission denied\n\
                       bash: /opt/x: Permission denied\n\
                       bash: connect: Network is unreachable\n\
+                      bash: .ouro/journal: Read-only file system\n\
+                      mv: cannot move '.ouro' to 'x': Device or resource busy\n\
+                      rm: cannot remove 'build': Device or resource busy\n\
                       fine line\n";
         let blocks = sandbox_blocks("", stderr, &profile);
         let actions: Vec<Action> = blocks.iter().map(|b| b.0).collect();
-        assert_eq!(actions, [Action::Read, Action::Write, Action::Network]);
+        assert_eq!(
+            actions,
+            [
+                Action::Read,
+                Action::Write,
+                Action::Network,
+                Action::Write,
+                Action::Write
+            ]
+        );
+        assert_eq!(blocks[3].2, "sandbox: read-only mount (write-denied path)");
     }
 }
