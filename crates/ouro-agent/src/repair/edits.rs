@@ -89,6 +89,19 @@ pub enum EditError {
     /// The search text is not in the file.
     #[error("the SEARCH text of an edit of {0} is not in the file")]
     NotFound(String),
+    /// A whole-file reply that holds only a part of the file (a snippet).
+    #[error(
+        "the code block for {path} has {has} lines where the file has {had}: reply with the \
+         whole file"
+    )]
+    Partial {
+        /// The file.
+        path: String,
+        /// Its lines now.
+        had: usize,
+        /// The reply's lines.
+        has: usize,
+    },
     /// Reading or writing a file failed.
     #[error("{0}")]
     Io(String),
@@ -97,6 +110,10 @@ pub enum EditError {
 const SEARCH: &str = "<<<<<<< SEARCH\n";
 const DIVIDER: &str = "=======\n";
 const FENCE: &str = "```";
+
+/// Files of at least this many lines must keep half of them in a whole-file reply: fewer
+/// means the model wrote a snippet, not the file.
+const MIN_LINES_CHECKED: usize = 10;
 
 /// Most edit blocks one reply may hold.
 pub const MAX_EDITS: usize = 4;
@@ -415,7 +432,17 @@ pub fn apply_in_memory(
                 .ok_or_else(|| EditError::UnknownFile(path.clone()))?,
         };
         let updated = match edit {
-            Edit::Whole { text, .. } => text.clone(),
+            Edit::Whole { text, .. } => {
+                let (had, has) = (current.lines().count(), text.lines().count());
+                if had >= MIN_LINES_CHECKED && has * 2 < had {
+                    return Err(EditError::Partial {
+                        path: path.clone(),
+                        had,
+                        has,
+                    });
+                }
+                text.clone()
+            }
             Edit::Replace {
                 search, replace, ..
             } => replace_once(&current, search, replace)
@@ -565,6 +592,29 @@ mod tests {
         // With two files offered, the path is required.
         let two = [file("a.js", "x\n"), file("b.js", "y\n")];
         assert!(parse(bare, EditFormat::WholeFile, &two).is_err());
+    }
+
+    #[test]
+    fn a_snippet_is_not_a_whole_file() {
+        let text: String = (0..20).map(|i| format!("line {i}\n")).collect();
+        let files = [file("a.py", &text)];
+        let snippet = vec![Edit::Whole {
+            path: "a.py".into(),
+            text: "line 3\n".into(),
+        }];
+        assert!(matches!(
+            apply_in_memory(&snippet, &files),
+            Err(EditError::Partial {
+                had: 20,
+                has: 1,
+                ..
+            })
+        ));
+        let whole = vec![Edit::Whole {
+            path: "a.py".into(),
+            text: text.replace("line 3", "line three"),
+        }];
+        assert!(apply_in_memory(&whole, &files).is_ok());
     }
 
     #[test]
