@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 
-use ouro_agent::repair::{RepairConfig, RepairRequest, Repairer};
+use ouro_agent::repair::{EditFormat, RepairConfig, RepairRequest, Repairer};
 use ouro_llm::device::DeviceChoice;
 use ouro_llm::sampling::SamplingConfig;
 
@@ -38,8 +38,12 @@ fn the_edit_is_decoded_under_the_grammar_and_applies() {
         "def add(a, b):\n    return a - b\n\n\ndef mul(a, b):\n    return a * b\n",
     )
     .expect("write");
-    let (repairer, _) =
-        Repairer::load(&path, 0, DeviceChoice::Cpu, RepairConfig::default()).expect("load");
+    // SEARCH/REPLACE, the grammar this test is about (a file this small would go whole).
+    let config = RepairConfig {
+        format: Some(EditFormat::SearchReplace),
+        ..RepairConfig::default()
+    };
+    let (repairer, _) = Repairer::load(&path, 0, DeviceChoice::Cpu, config).expect("load");
     let failure = "Traceback (most recent call last):\n  File \"calc.py\", line 2, in add\nAssertionError: add(2, 3) == -1, expected 5";
     let report = repairer
         .attempt(
