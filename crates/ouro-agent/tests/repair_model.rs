@@ -56,6 +56,8 @@ fn the_edit_is_decoded_under_the_grammar_and_applies() {
                 previous: &[],
                 sampling: SamplingConfig::greedy(),
                 explain: false,
+                avoid: &[],
+                focus_inputs: true,
             },
             &AtomicBool::new(false),
             &mut |_| {},

@@ -38,7 +38,7 @@ pub struct EvalArgs {
     #[arg(long, value_name = "CMD")]
     coder_command: Option<String>,
     /// Coder attempts per task (one-shot: always 1).
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 4)]
     attempts: u32,
     /// Keep each task's repository and run folder under DIR/<task>.
     #[arg(long, value_name = "DIR")]

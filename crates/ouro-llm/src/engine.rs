@@ -292,6 +292,11 @@ impl Engine {
         let mut row = 0;
         let mut draft: Vec<u32> = Vec::new();
         let (mut drafted, mut accepted) = (0, 0);
+        // The draft length adapts to how much of the last draft was taken: a verification
+        // batch costs more than one step, so drafts that keep missing (a sampled reply that
+        // wanders off the shown text) shrink to one token, and grow back while they hit.
+        let mut draft_len = opts.lookup.map_or(0, |l| l.max_draft);
+        let mut taken = 0;
         // Positions of the cache whose K and V belong to tokens actually taken.
         let mut valid = state.pos();
         let mut history = match opts.lookup {
@@ -339,18 +344,24 @@ impl Engine {
             // The draft guessed this token: its position is cached and its row is next.
             if draft.get(row) == Some(&token) {
                 accepted += 1;
+                taken += 1;
                 row += 1;
                 valid += 1;
                 history.push(token);
                 continue;
             }
+            if !draft.is_empty() {
+                draft_len = next_draft_len(draft_len, draft.len(), taken, opts.lookup);
+            }
+            taken = 0;
             state.truncate(valid);
             row = 0;
             draft = match opts.lookup {
                 Some(lookup) => {
                     history.push(token);
-                    let room =
-                        (state.capacity() - valid - 1).min(opts.max_tokens - tokens.len() - 1);
+                    let room = (state.capacity() - valid - 1)
+                        .min(opts.max_tokens - tokens.len() - 1)
+                        .min(draft_len);
                     lookup.draft(&history, room)
                 }
                 None => Vec::new(),
@@ -387,6 +398,18 @@ impl Engine {
             drafted,
             accepted,
         })
+    }
+}
+
+/// The next draft's length after one of `len` tokens (at most `current`) of which `taken`
+/// were right: doubled (up to the lookup's maximum) when all were, else one more than
+/// were taken.
+fn next_draft_len(current: usize, len: usize, taken: usize, lookup: Option<Lookup>) -> usize {
+    let max = lookup.map_or(0, |l| l.max_draft);
+    if taken >= len {
+        (current * 2).clamp(1, max.max(1))
+    } else {
+        (taken + 1).min(max.max(1))
     }
 }
 
@@ -450,5 +473,23 @@ impl ChatSession {
         self.cached.extend_from_slice(&result.tokens);
         self.cached.truncate(self.state.pos());
         Ok(result)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn drafts_shrink_on_misses_and_grow_back_on_hits() {
+        let lookup = Some(Lookup::default());
+        let max = Lookup::default().max_draft;
+        // A draft that missed at once leaves one token to guess next time.
+        assert_eq!(next_draft_len(max, max, 0, lookup), 1);
+        // Partly right: one more than was taken.
+        assert_eq!(next_draft_len(max, max, 3, lookup), 4);
+        // All right: doubled, never past the maximum.
+        assert_eq!(next_draft_len(1, 1, 1, lookup), 2);
+        assert_eq!(next_draft_len(max, max, max, lookup), max);
     }
 }

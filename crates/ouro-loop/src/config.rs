@@ -57,7 +57,7 @@ impl Default for LoopConfig {
             target_branch: None,
             test_command: None,
             test_timeout_s: 600.0,
-            max_attempts: 3,
+            max_attempts: 4,
             baseline_tests: true,
             keep_branches: false,
             workers: 1,
@@ -226,7 +226,7 @@ mod tests {
         let config = LoopConfig::from_toml("[permissions]\nx = 1\n", Path::new("ouro.toml"))
             .expect("other tables are ignored");
         assert_eq!(config, LoopConfig::default());
-        assert_eq!(config.max_attempts, 3);
+        assert_eq!(config.max_attempts, 4);
     }
 
     #[test]

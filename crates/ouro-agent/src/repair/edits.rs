@@ -83,6 +83,9 @@ pub enum EditError {
     /// Every edit replaces its lines with the same lines.
     #[error("every edit's REPLACE part is the same as its SEARCH part: nothing was changed")]
     NoChange,
+    /// The change is one an earlier candidate already made, and it failed.
+    #[error("the edits repeat an earlier attempt's change, which failed")]
+    Repeated,
     /// An edit names a file that was not offered.
     #[error("the edit names {0}, which is not one of the files shown")]
     UnknownFile(String),

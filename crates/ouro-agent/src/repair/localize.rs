@@ -28,6 +28,10 @@ pub struct LocateRequest<'a> {
     pub budget_chars: usize,
     /// Characters of reference (test) file text to show, at most.
     pub context_chars: usize,
+    /// Only the inputs are editable when any is given: other source files the task ties
+    /// to are shown for reference (users name the file a fix belongs in; small models
+    /// otherwise patch the file where an error surfaces instead of its cause).
+    pub focus_inputs: bool,
 }
 
 /// The selection.
@@ -340,6 +344,11 @@ fn select(
 ) -> Located {
     let mut located = Located::default();
     let (mut used, mut context_used) = (0usize, 0usize);
+    let focused = request.focus_inputs
+        && request.inputs.iter().any(|i| {
+            let i = i.trim_start_matches("./");
+            ranked.iter().any(|(path, _)| path == i)
+        });
     for (path, score) in ranked {
         let Some(text) = texts
             .get(path)
@@ -352,6 +361,17 @@ fn select(
             .inputs
             .iter()
             .any(|i| i.trim_start_matches("./") == path);
+        if focused && !named && !is_test_file(path) {
+            // A source file beside the inputs: for reference, from the editable budget.
+            if used + text.len() <= request.budget_chars {
+                used += text.len();
+                located.context.push((path.clone(), text));
+                located
+                    .reasons
+                    .push(format!("{path} (reference): {}", score.why.join(", ")));
+            }
+            continue;
+        }
         if is_test_file(path) && !named {
             if context_used + text.len() <= request.context_chars {
                 context_used += text.len();
@@ -439,6 +459,7 @@ mod tests {
             failure,
             budget_chars: 200,
             context_chars: 200,
+            focus_inputs: false,
         }
     }
 
@@ -500,5 +521,31 @@ mod tests {
         for path in ["src/lib.rs", "latest.py", "contest/x.js"] {
             assert!(!is_test_file(path), "{path}");
         }
+    }
+
+    #[test]
+    fn focused_on_inputs_other_sources_are_reference_only() {
+        let dir = repo(&[
+            (
+                "csvline.py",
+                "def parse_line(line):\n    return line.split(',')\n",
+            ),
+            ("records.py", "from csvline import parse_line\n"),
+        ]);
+        let inputs = ["csvline.py".to_string()];
+        let located = locate(&LocateRequest {
+            inputs: &inputs,
+            focus_inputs: true,
+            ..request(dir.path(), "parse_line drops an empty last field", None)
+        });
+        let editable: Vec<&str> = located.editable.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(editable, ["csvline.py"]);
+        assert_eq!(located.context[0].0, "records.py");
+        // Unfocused, both are editable.
+        let located = locate(&LocateRequest {
+            inputs: &inputs,
+            ..request(dir.path(), "parse_line drops an empty last field", None)
+        });
+        assert_eq!(located.editable.len(), 2);
     }
 }

@@ -1,11 +1,14 @@
 //! Direct repair as the development loop's coder (`[loop.coder] kind = "repair"`, the
 //! default): the model is loaded once, on the first attempt, and shared by every worker;
-//! each attempt starts from the untouched worktree and is shown the tests' failing output
-//! and what the earlier attempts changed and why that failed. The first attempt decodes
-//! greedily, later ones sample (the persona's `temperature`, a seed per attempt). When no
+//! each attempt starts from the untouched worktree and is asked the same prompt (the files,
+//! the task and the tests' failing output; cached, so a later attempt costs only its reply).
+//! The first attempt decodes greedily, later ones sample (the persona's `temperature`, a seed
+//! per attempt), and a reply that repeats an earlier attempt's change or cannot be used is
+//! resampled at once. The first attempts edit only the task's inputs when it names any. When no
 //! file of the repository can be tied to the task, the attempt goes to the tool-calling
 //! agent instead, which can explore.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -13,13 +16,11 @@ use std::sync::{Arc, Mutex};
 use ouro_llm::device::DeviceChoice;
 use ouro_llm::sampling::SamplingConfig;
 use ouro_loop::LoopError;
-use ouro_loop::coder::{
-    AttemptContext, AttemptOutcome, Coder, CommandCoder, PriorAttempt, TokenUsage,
-};
+use ouro_loop::coder::{AttemptContext, AttemptOutcome, Coder, CommandCoder, TokenUsage};
 use ouro_loop::config::PersonaConfig;
 use ouro_loop::personas::{CoderBuilder, CoderFactory, CoderKinds, agent_command};
 
-use super::{EditFormat, PreviousAttempt, RepairConfig, RepairError, RepairRequest, Repairer};
+use super::{EditFormat, RepairConfig, RepairError, RepairRequest, Repairer};
 
 /// The kind name of the repair coder in `[loop.coder]`.
 pub const KIND: &str = "repair";
@@ -30,8 +31,8 @@ const TEMPERATURE_STEP: f32 = 0.25;
 /// The hottest a later attempt decodes (unless the persona's own temperature is hotter).
 const MAX_TEMPERATURE: f32 = 1.2;
 
-/// Characters of an earlier attempt's diff and of its feedback shown to the next.
-const HISTORY_CHARS: usize = 2500;
+/// Attempts that may edit only the task's inputs when it names any.
+const FOCUSED_ATTEMPTS: u32 = 2;
 
 /// The coder kinds ouro-agent adds to the loop: `repair`, the default, with its model
 /// looked up from `roots` (see [`ouro_core::paths::search_roots`]) unless the persona names
@@ -95,6 +96,7 @@ fn build(persona: &PersonaConfig, roots: &[PathBuf]) -> Result<CoderFactory, Str
             temperature,
             explorer: CommandCoder::new(explorer.clone(), timeout),
             usage: TokenUsage::default(),
+            tried: Vec::new(),
         }) as Box<dyn Coder>)
     }))
 }
@@ -107,6 +109,9 @@ struct RepairCoder {
     temperature: f32,
     explorer: CommandCoder,
     usage: TokenUsage,
+    /// The changes this run's earlier attempts made (each failed, or there would be no
+    /// further attempt): a reply making one again is resampled.
+    tried: Vec<BTreeMap<String, String>>,
 }
 
 impl RepairCoder {
@@ -141,31 +146,6 @@ impl RepairCoder {
     }
 }
 
-/// `text` cut to about `max` characters (its head and tail kept).
-fn clip(text: &str, max: usize) -> String {
-    let chars: Vec<char> = text.chars().collect();
-    if chars.len() <= max {
-        return text.to_string();
-    }
-    let head: String = chars[..max / 3].iter().collect();
-    let tail: String = chars[chars.len() - (max - max / 3)..].iter().collect();
-    format!("{head}\n[...]\n{tail}")
-}
-
-fn previous(history: &[PriorAttempt]) -> Vec<PreviousAttempt> {
-    history
-        .iter()
-        .map(|prior| PreviousAttempt {
-            change: if prior.diff.trim().is_empty() {
-                "(no change)".into()
-            } else {
-                clip(&prior.diff, HISTORY_CHARS)
-            },
-            outcome: clip(&prior.feedback, HISTORY_CHARS),
-        })
-        .collect()
-}
-
 fn io_error(path: &Path, e: std::io::Error) -> LoopError {
     LoopError::io("write the coder transcript", path, e)
 }
@@ -181,18 +161,29 @@ impl Coder for RepairCoder {
             Ok(repairer) => repairer,
             Err(reason) => return Ok(AttemptOutcome::GaveUp { reason }),
         };
-        let previous = previous(ctx.history);
+        if ctx.attempt <= 1 {
+            self.tried.clear();
+        }
         let request = RepairRequest {
             root: ctx.worktree,
             title: &ctx.task.title,
             description: &ctx.task.description,
             inputs: &ctx.task.inputs,
             failure: ctx.baseline_failure,
-            previous: &previous,
+            // Every attempt is asked the same (cached) prompt and only the sampling differs:
+            // on the suite, fresh samples of the first prompt fixed more per second than
+            // prompts that also showed the earlier attempts' failed changes (which small
+            // models tend to copy back). A candidate repeating a failed change is resampled.
+            previous: &[],
             sampling: self.sampling(ctx.attempt),
             // Asking later attempts to explain first fixed 0 of the 8 tasks that direct
             // attempts missed (and broke one a direct retry had fixed): off until it helps.
             explain: false,
+            avoid: &self.tried,
+            // The first attempts edit only the files the user named (when named); later
+            // ones may edit every file tied to the task, in case the named one was not
+            // where the fault is.
+            focus_inputs: ctx.attempt <= FOCUSED_ATTEMPTS,
         };
         let _ = writeln!(
             log,
@@ -239,6 +230,9 @@ impl Coder for RepairCoder {
             ),
         };
         if let Some(report) = report {
+            if !report.changes.is_empty() {
+                self.tried.push(report.changes.clone());
+            }
             self.usage += TokenUsage {
                 prompt: report.prompt_tokens as u64,
                 generated: report.generated_tokens as u64,
@@ -307,16 +301,5 @@ mod tests {
             let err = build(&persona, &roots).err().expect(needle);
             assert!(err.contains(needle), "{err}");
         }
-    }
-
-    #[test]
-    fn history_is_clipped_and_empty_changes_are_named() {
-        let history = [PriorAttempt {
-            diff: String::new(),
-            feedback: "x".repeat(10_000),
-        }];
-        let shown = previous(&history);
-        assert_eq!(shown[0].change, "(no change)");
-        assert!(shown[0].outcome.chars().count() < HISTORY_CHARS + 20);
     }
 }

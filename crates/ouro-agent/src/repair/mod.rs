@@ -12,8 +12,10 @@ pub mod localize;
 pub mod loop_coder;
 pub mod prompt;
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use ouro_llm::device::DeviceChoice;
@@ -27,6 +29,12 @@ pub use localize::{LocateRequest, Located, locate};
 pub use prompt::PreviousAttempt;
 
 use crate::Workspace;
+
+/// The temperature of a resample after an unusable greedy reply.
+const RESAMPLE_TEMPERATURE: f32 = 0.8;
+
+/// How far apart the seeds of resamples are.
+const RESAMPLE_SEED_STEP: u64 = 7919;
 
 /// Settings of the repairer.
 #[derive(Debug, Clone)]
@@ -49,6 +57,9 @@ pub struct RepairConfig {
     pub context_chars: usize,
     /// Speculative decoding from prompt-lookup drafts: replies mostly copy the shown files.
     pub lookup: Option<Lookup>,
+    /// Most replies sampled in one attempt: a reply whose edits cannot be used, or that
+    /// repeats an earlier candidate, is replaced by a fresh sample of the same prompt.
+    pub samples: usize,
 }
 
 impl Default for RepairConfig {
@@ -62,6 +73,7 @@ impl Default for RepairConfig {
             budget_chars: 9000,
             context_chars: 3000,
             lookup: Some(Lookup::default()),
+            samples: 3,
         }
     }
 }
@@ -85,6 +97,12 @@ pub struct RepairRequest<'a> {
     pub sampling: SamplingConfig,
     /// Ask the model to say what is wrong before its edits.
     pub explain: bool,
+    /// Only the task's inputs are editable when it names any (see
+    /// [`LocateRequest::focus_inputs`]).
+    pub focus_inputs: bool,
+    /// Changes earlier candidates made (path to new text) that failed: a reply making one
+    /// of them again is resampled.
+    pub avoid: &'a [BTreeMap<String, String>],
 }
 
 /// What an attempt did.
@@ -102,6 +120,11 @@ pub struct RepairReport {
     pub reply: String,
     /// The files written.
     pub written: Vec<String>,
+    /// The new text of each file written.
+    #[serde(skip)]
+    pub changes: BTreeMap<String, String>,
+    /// Replies sampled (the last one is `reply`).
+    pub samples: usize,
     /// Prompt tokens.
     pub prompt_tokens: usize,
     /// Generated tokens.
@@ -189,6 +212,7 @@ impl Repairer {
                 failure: request.failure,
                 budget_chars: budget,
                 context_chars: self.config.context_chars.min(budget / 2),
+                focus_inputs: request.focus_inputs,
             });
             if located.editable.is_empty() {
                 return Err(RepairError::NoFiles);
@@ -214,7 +238,7 @@ impl Repairer {
             }
             budget = budget * 2 / 3;
         };
-        let options = GenerateOptions {
+        let mut options = GenerateOptions {
             max_tokens: self.reply_tokens(&located, format),
             sampling: request.sampling.clone(),
             stop: Vec::new(),
@@ -225,57 +249,74 @@ impl Repairer {
                 .then(|| edits::grammar(&located.editable, format, request.explain)),
             lookup: self.config.lookup,
         };
-        let generation = {
-            // One context kept between attempts: a later attempt's prompt repeats the files,
-            // the task and the failure, and only its new part is evaluated.
-            let mut slot = self.session.lock().unwrap_or_else(PoisonError::into_inner);
-            let session = match slot.as_mut() {
-                Some(session) => session,
-                None => slot.insert(self.engine.session(self.config.n_ctx)?),
-            };
-            session.generate(&self.engine, &text, &options, cancel, on_text)?
-        };
         let mut report = RepairReport {
             format,
             shown: located.editable.iter().map(|f| f.path.clone()).collect(),
             reference: located.context.iter().map(|(p, _)| p.clone()).collect(),
             reasons: located.reasons.clone(),
-            reply: generation.text.clone(),
+            reply: String::new(),
             written: Vec::new(),
-            prompt_tokens: generation.prompt_tokens,
-            generated_tokens: generation.tokens.len(),
-            prompt_s: generation.prompt_time.as_secs_f64(),
-            generate_s: generation.generation_time.as_secs_f64(),
-            stop: generation.stop_reason,
-            drafted: generation.drafted,
-            accepted: generation.accepted,
+            changes: BTreeMap::new(),
+            samples: 0,
+            prompt_tokens: 0,
+            generated_tokens: 0,
+            prompt_s: 0.0,
+            generate_s: 0.0,
+            stop: StopReason::EndOfGeneration,
+            drafted: 0,
+            accepted: 0,
         };
-        let applied = edits::parse(&generation.text, format, &located.editable)
-            .and_then(|edits| edits::apply_in_memory(&edits, &located.editable))
-            .and_then(|texts| {
-                let changed: std::collections::BTreeMap<String, String> = texts
-                    .into_iter()
-                    .filter(|(path, text)| {
-                        located
-                            .editable
-                            .iter()
-                            .any(|f| &f.path == path && &f.text != text)
-                    })
-                    .collect();
-                if changed.is_empty() {
-                    return Err(EditError::NoChange);
+        loop {
+            let generation = {
+                // One context kept between attempts: a later attempt's prompt repeats the
+                // files, the task and the failure, and only its new part is evaluated (a
+                // resample of the same prompt evaluates nothing).
+                let mut slot = self.session.lock().unwrap_or_else(PoisonError::into_inner);
+                let session = match slot.as_mut() {
+                    Some(session) => session,
+                    None => slot.insert(self.engine.session(self.config.n_ctx)?),
+                };
+                session.generate(&self.engine, &text, &options, cancel, on_text)?
+            };
+            report.samples += 1;
+            report.reply = generation.text.clone();
+            report.prompt_tokens += generation.prompt_tokens;
+            report.generated_tokens += generation.tokens.len();
+            report.prompt_s += generation.prompt_time.as_secs_f64();
+            report.generate_s += generation.generation_time.as_secs_f64();
+            report.stop = generation.stop_reason;
+            report.drafted += generation.drafted;
+            report.accepted += generation.accepted;
+            let changes = edits::parse(&generation.text, format, &located.editable)
+                .and_then(|edits| edits::apply_in_memory(&edits, &located.editable))
+                .and_then(|texts| changed_files(texts, &located.editable, request.avoid));
+            let changes = match changes {
+                Ok(changes) => changes,
+                // An unusable or repeated reply costs no test run: sample another one from
+                // the same (cached) prompt while samples are left.
+                Err(_) if report.samples < self.config.samples && !cancel.load(Relaxed) => {
+                    on_text("\n[resampled: that reply was unusable or repeated an earlier one]\n");
+                    options.sampling = resample(&options.sampling, report.samples);
+                    continue;
                 }
-                edits::write_all(&workspace, &changed)
-            });
-        match applied {
-            Ok(written) => {
-                report.written = written;
-                Ok(report)
-            }
-            Err(error) => Err(RepairError::Edit {
-                report: Box::new(report),
-                error,
-            }),
+                Err(error) => {
+                    return Err(RepairError::Edit {
+                        report: Box::new(report),
+                        error,
+                    });
+                }
+            };
+            return match edits::write_all(&workspace, &changes) {
+                Ok(written) => {
+                    report.written = written;
+                    report.changes = changes;
+                    Ok(report)
+                }
+                Err(error) => Err(RepairError::Edit {
+                    report: Box::new(report),
+                    error,
+                }),
+            };
         }
     }
 
@@ -303,5 +344,41 @@ impl Repairer {
                 (chars / 2 + 200).max(self.config.max_tokens)
             }
         }
+    }
+}
+
+/// The files whose text `texts` changes; an error when none changes or when the change is
+/// one of the `avoid`ed ones (an earlier candidate that failed).
+fn changed_files(
+    texts: BTreeMap<String, String>,
+    files: &[EditableFile],
+    avoid: &[BTreeMap<String, String>],
+) -> Result<BTreeMap<String, String>, EditError> {
+    let changed: BTreeMap<String, String> = texts
+        .into_iter()
+        .filter(|(path, text)| files.iter().any(|f| &f.path == path && &f.text != text))
+        .collect();
+    if changed.is_empty() {
+        Err(EditError::NoChange)
+    } else if avoid.contains(&changed) {
+        Err(EditError::Repeated)
+    } else {
+        Ok(changed)
+    }
+}
+
+/// The sampling of the resample after `samples` replies: a fresh seed, and greedy decoding
+/// (which would only repeat itself) turned into sampling.
+fn resample(sampling: &SamplingConfig, samples: usize) -> SamplingConfig {
+    SamplingConfig {
+        temperature: if sampling.temperature > 0.0 {
+            sampling.temperature
+        } else {
+            RESAMPLE_TEMPERATURE
+        },
+        seed: sampling
+            .seed
+            .wrapping_add(RESAMPLE_SEED_STEP * samples as u64),
+        ..sampling.clone()
     }
 }
