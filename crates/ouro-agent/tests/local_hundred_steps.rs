@@ -60,8 +60,13 @@ const FILES: [(&str, &str); 4] = [
     ),
 ];
 
-/// The model, or `None` with a printed reason when it has not been fetched.
+/// The model: `$OURO_LOCAL_TEST_MODEL` when set (e.g. Qwen2.5-Coder, whose template has its
+/// own tool-call protocol), else the default one, or `None` with a printed reason when it has
+/// not been fetched.
 fn default_model() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("OURO_LOCAL_TEST_MODEL").filter(|p| !p.is_empty()) {
+        return Some(PathBuf::from(path));
+    }
     ouro_core::paths::default_model_for_tests(
         &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.."),
     )
@@ -237,6 +242,7 @@ fn a_hundred_local_tool_calls_all_parse_and_validate() {
         ..LocalConfig::default()
     };
     let local = LocalProvider::load(&model, config).unwrap();
+    let template_tools = local.uses_template_tools();
     let provider = Shared {
         model: local.model().to_string(),
         inner: Arc::new(Mutex::new(local)),
@@ -256,6 +262,10 @@ fn a_hundred_local_tool_calls_all_parse_and_validate() {
         sessions += 1;
     }
     let elapsed = start.elapsed();
+    println!(
+        "{}: template tool protocol {template_tools}",
+        model.display()
+    );
     println!(
         "{} tool calls in {sessions} sessions, {:.1} s: {} parsed and valid, {} bad, {} refused \
          by the runner's schema check, {} refused by the tool itself; results {} ok, {} errors; \

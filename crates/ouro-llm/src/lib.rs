@@ -25,6 +25,9 @@ pub mod synth;
 pub mod threadpool;
 pub mod tokenizer;
 
-pub use chat_template::{ChatMessage, ChatTemplate, ChatTemplateError};
+pub use chat_template::{
+    ChatMessage, ChatTemplate, ChatTemplateError, TemplateTool, TemplateToolCall, ToolCaps,
+    ToolChatMessage,
+};
 pub use ggml_type::GgmlType;
 pub use tokenizer::{Tokenizer, TokenizerError, Utf8Stream};

@@ -2,11 +2,15 @@
 //! every tool call decoded under a grammar built from the tools' JSON schemas, so that even a
 //! 135M model's calls always parse and validate.
 //!
-//! The conversation is rendered with the model's chat template. Tools are described in the
-//! system message, and one reply is exactly one call, `{"name": ..., "arguments": {...}}`
-//! (the grammar allows nothing else); the model's earlier calls are shown to it in that same
-//! form and tool results come back as user messages. The cache of the previous turn is reused
-//! for the shared prefix of the next one ([`ChatSession`]).
+//! The conversation is rendered with the model's chat template. When the template has its
+//! own tool-call protocol (Qwen2.5's `<tool_call>` markers, see [`super::local_tools`]), the
+//! tools, calls and results go through the template as `llama-server --jinja` renders them
+//! and the grammar constrains one call inside the markers. Otherwise (the plain protocol)
+//! tools are described in the system message, and one reply is exactly one call,
+//! `{"name": ..., "arguments": {...}}` (the grammar allows nothing else); the model's earlier
+//! calls are shown to it in that same form and tool results come back as user messages.
+//! The cache of the previous turn is reused for the shared prefix of the next one
+//! ([`ChatSession`]).
 
 use std::path::Path;
 
@@ -17,6 +21,8 @@ use ouro_llm::engine::{ChatSession, Engine, GenerateOptions, StopReason};
 use ouro_llm::sampling::SamplingConfig;
 use serde_json::Value;
 
+pub use super::local_tools::ToolProtocol;
+use super::local_tools::{self, Chosen};
 use super::{
     ChatRequest, ChatResponse, FinishReason, Message, Provider, ProviderError, StreamDelta,
     ToolCall, Usage,
@@ -38,7 +44,13 @@ pub struct LocalConfig {
     pub device: DeviceChoice,
     /// Bounds put on the tools' schemas so that calls stay short.
     pub limits: SchemaLimits,
+    /// How tool calls are written (the variable `OURO_LOCAL_TOOL_PROTOCOL`, `auto`, `plain`,
+    /// `template` or `thought`, overrides it when set).
+    pub tool_protocol: ToolProtocol,
 }
+
+/// The variable that overrides [`LocalConfig::tool_protocol`].
+pub const TOOL_PROTOCOL_VAR: &str = "OURO_LOCAL_TOOL_PROTOCOL";
 
 impl Default for LocalConfig {
     fn default() -> Self {
@@ -55,6 +67,7 @@ impl Default for LocalConfig {
                 max_items: 16,
                 ..SchemaLimits::default()
             },
+            tool_protocol: ToolProtocol::default(),
         }
     }
 }
@@ -65,6 +78,7 @@ pub struct LocalProvider {
     session: ChatSession,
     model: String,
     config: LocalConfig,
+    protocol: Chosen,
 }
 
 impl LocalProvider {
@@ -77,12 +91,21 @@ impl LocalProvider {
         if let Some(note) = note {
             eprintln!("ouro: {note}");
         }
-        if engine.template.is_none() {
+        let Some(template) = engine.template.as_ref() else {
             return Err(ProviderError::Config(format!(
                 "{} has no chat template (tokenizer.chat_template): the agent needs a chat model",
                 path.display()
             )));
-        }
+        };
+        let wanted = match std::env::var(TOOL_PROTOCOL_VAR) {
+            Ok(text) if !text.trim().is_empty() => ToolProtocol::parse(&text).ok_or_else(|| {
+                ProviderError::Config(format!(
+                    "{TOOL_PROTOCOL_VAR}={text}: expected auto, plain, template or thought"
+                ))
+            })?,
+            _ => config.tool_protocol,
+        };
+        let protocol = local_tools::choose(template, wanted);
         let session = engine.session(config.n_ctx).map_err(load_error)?;
         let model = path.file_name().map_or_else(
             || path.display().to_string(),
@@ -93,7 +116,52 @@ impl LocalProvider {
             session,
             model,
             config,
+            protocol,
         })
+    }
+
+    /// Whether tool calls go through the chat template's own protocol.
+    pub fn uses_template_tools(&self) -> bool {
+        matches!(self.protocol, Chosen::Template { .. })
+    }
+
+    /// The prompt and grammar of one request: the template's protocol when chosen and there
+    /// are tools, else the plain one. The flag says whether the reply is a marked call.
+    fn prompt(
+        &self,
+        req: &ChatRequest,
+        specs: &[constrained::ToolSpec],
+    ) -> Result<(String, Option<Grammar>, bool), ProviderError> {
+        let template_error =
+            |e: &dyn std::fmt::Display| ProviderError::Config(format!("chat template: {e}"));
+        let grammar_error = |e| ProviderError::Config(format!("tool-call grammar: {e}"));
+        if let (Chosen::Template { caps, thought }, false) = (self.protocol, specs.is_empty()) {
+            let template =
+                self.engine.template.as_ref().ok_or_else(|| {
+                    ProviderError::Config("the model has no chat template".into())
+                })?;
+            let grammar =
+                local_tools::grammar(specs, &self.config.limits, thought).map_err(grammar_error)?;
+            let prompt = template
+                .render_with_tools(
+                    &local_tools::template_messages(&req.messages, thought),
+                    &local_tools::template_tools(&req.tools),
+                    caps,
+                    true,
+                )
+                .map_err(|e| template_error(&e))?;
+            return Ok((prompt, Some(grammar), true));
+        }
+        let grammar = if specs.is_empty() {
+            None
+        } else {
+            Some(Grammar::tool_calls(specs, &self.config.limits).map_err(grammar_error)?)
+        };
+        let prompt = self
+            .engine
+            .chat_prompt(&chat_messages(&req.messages, &req.tools))
+            .map_err(|e| template_error(&e))?;
+        Ok((prompt, grammar, false))
     }
 
     fn options(&self, req: &ChatRequest, grammar: Option<Grammar>) -> GenerateOptions {
@@ -217,19 +285,8 @@ impl Provider for LocalProvider {
         on_delta: &mut dyn FnMut(&StreamDelta),
     ) -> Result<ChatResponse, ProviderError> {
         let specs = constrained_specs(&req.tools);
-        let grammar = if specs.is_empty() {
-            None
-        } else {
-            Some(
-                Grammar::tool_calls(&specs, &self.config.limits)
-                    .map_err(|e| ProviderError::Config(format!("tool-call grammar: {e}")))?,
-            )
-        };
+        let (prompt, grammar, marked) = self.prompt(req, &specs)?;
         let opts = self.options(req, grammar);
-        let prompt = self
-            .engine
-            .chat_prompt(&chat_messages(&req.messages, &req.tools))
-            .map_err(|e| ProviderError::Config(format!("chat template: {e}")))?;
         let calling = opts.grammar.is_some();
         let mut on_text = |piece: &str| {
             on_delta(&if calling {
@@ -270,6 +327,31 @@ impl Provider for LocalProvider {
                 tool_calls: Vec::new(),
                 finish_reason,
                 usage,
+            });
+        }
+        if marked {
+            return Ok(match local_tools::parse_reply(&generation.text, &specs) {
+                Ok(reply) => ChatResponse {
+                    content: reply.thought,
+                    tool_calls: vec![ToolCall::from_value(
+                        "local_call",
+                        reply.call.name,
+                        reply.call.arguments,
+                    )],
+                    finish_reason,
+                    usage,
+                },
+                // Cut off by the token limit or the context: the loop reports it to the model.
+                Err(e) => ChatResponse {
+                    content: String::new(),
+                    tool_calls: vec![ToolCall::unreadable(
+                        "local_call",
+                        generation.text,
+                        format!("the tool call is incomplete ({e})"),
+                    )],
+                    finish_reason,
+                    usage,
+                },
             });
         }
         let call = match constrained::parse_tool_call(&generation.text, &specs) {

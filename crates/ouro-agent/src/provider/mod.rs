@@ -11,6 +11,7 @@
 //! the parse error in [`ToolCall::parsed`]) so the loop can send the error to the model.
 
 pub mod local;
+pub mod local_tools;
 pub mod openai;
 pub mod retry;
 pub mod sse;
@@ -24,7 +25,7 @@ use serde_json::Value;
 
 use crate::tools::ToolSpec;
 
-pub use local::{LocalConfig, LocalProvider};
+pub use local::{LocalConfig, LocalProvider, ToolProtocol};
 pub use openai::{OpenAiConfig, OpenAiProvider};
 
 /// One call the model made.
