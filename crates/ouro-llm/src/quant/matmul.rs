@@ -166,7 +166,7 @@ impl<T> SharedMut<T> {
 
 /// Quantizes every token row of `x` into `act`, spreading tokens over the pool when
 /// there are several.
-fn quantize_rows(
+pub(crate) fn quantize_rows(
     vdt: GgmlType,
     x: &[f32],
     cols: usize,

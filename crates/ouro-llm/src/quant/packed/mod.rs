@@ -1,5 +1,5 @@
 //! Weight matrices repacked at load time into an 8-row interleaved layout, with the matrix
-//! multiplication that uses it (Q4_0 so far).
+//! multiplication that uses it (Q4_0; Q4_K and Q6_K in [`q4k`] and [`q6k`]).
 //!
 //! llama.cpp's x86 CPU backend repacks Q4_0 matrices whose row count is a multiple of 8 into
 //! `block_q4_0x8` and multiplies them with its own GEMV/GEMM kernels, which compute each output
@@ -18,14 +18,21 @@
 
 #[cfg(target_arch = "x86_64")]
 mod avx2;
+mod q4k;
+#[cfg(target_arch = "x86_64")]
+mod q4k_avx2;
+mod q6k;
+#[cfg(target_arch = "x86_64")]
+mod q6k_avx2;
 
 use super::act::quantize_act;
 use super::blocks::f16_at;
-use super::matmul::QMatrix;
+use super::matmul::{QMatrix, quantize_rows};
 use super::{QuantError, check_len};
 use crate::GgmlType;
 use crate::cpu::has_avx2;
 use crate::threadpool::ThreadPool;
+use q4k::KMeta;
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -43,12 +50,24 @@ const TOKEN_TILE: usize = 64;
 /// Work items per thread to aim for.
 const ITEMS_PER_THREAD: usize = 8;
 
-/// A Q4_0 matrix in the 8-row interleaved layout.
+/// Which packed layout a [`PackedMatrix`] holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Layout {
+    /// Q4_0, 32-column blocks (this module's docs).
+    Q4_0,
+    /// Q4_K, 256-column super-blocks ([`q4k`]).
+    Q4K,
+    /// Q6_K, 256-column super-blocks ([`q6k`]).
+    Q6K,
+}
+
+/// A Q4_0, Q4_K or Q6_K matrix in the 8-row interleaved layout.
 #[derive(Debug, Clone)]
 pub struct PackedMatrix {
     data: Vec<u8>,
     rows: usize,
     cols: usize,
+    layout: Layout,
 }
 
 /// One token's activation block as the packed kernels read it: the Q8_0 scale as f32 and the
@@ -61,13 +80,29 @@ pub(crate) struct BlockMeta {
 }
 
 impl PackedMatrix {
-    /// Repacks `w` when this CPU has the packed kernels and the matrix fits the layout (Q4_0,
-    /// rows a multiple of 8); `None` otherwise, and the caller keeps the row layout.
+    /// Repacks `w` when this CPU has the packed kernels and the matrix fits a layout (Q4_0,
+    /// Q4_K or Q6_K, rows a multiple of 8); `None` otherwise, and the caller keeps the row
+    /// layout.
     pub fn pack(w: &QMatrix) -> Option<PackedMatrix> {
-        if w.ty != GgmlType::Q4_0 || !w.rows.is_multiple_of(GROUP) || w.rows == 0 || !has_avx2() {
+        if !w.rows.is_multiple_of(GROUP) || w.rows == 0 || !has_avx2() {
             return None;
         }
-        Some(Self::pack_q4_0(w))
+        match w.ty {
+            GgmlType::Q4_0 => Some(Self::pack_q4_0(w)),
+            GgmlType::Q4K => Some(PackedMatrix {
+                data: q4k::pack(w),
+                rows: w.rows,
+                cols: w.cols,
+                layout: Layout::Q4K,
+            }),
+            GgmlType::Q6K => Some(PackedMatrix {
+                data: q6k::pack(w),
+                rows: w.rows,
+                cols: w.cols,
+                layout: Layout::Q6K,
+            }),
+            _ => None,
+        }
     }
 
     fn pack_q4_0(w: &QMatrix) -> PackedMatrix {
@@ -101,6 +136,7 @@ impl PackedMatrix {
             data,
             rows: w.rows,
             cols: w.cols,
+            layout: Layout::Q4_0,
         }
     }
 
@@ -111,13 +147,19 @@ impl PackedMatrix {
 
     /// Bytes of one group of 8 rows.
     fn group_bytes(&self) -> usize {
-        self.cols / 32 * GROUP_BLOCK
+        match self.layout {
+            Layout::Q4_0 => self.cols / 32 * GROUP_BLOCK,
+            Layout::Q4K => self.cols / q4k::QK * q4k::BLOCK,
+            Layout::Q6K => self.cols / q6k::QK * q6k::BLOCK,
+        }
     }
 }
 
 thread_local! {
     /// The caller's buffers for quantized activations and their block metadata.
     static ACT: RefCell<(Vec<u8>, Vec<BlockMeta>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+    /// The same for the Q4_K layout: Q8_K activation rows and their super-block metadata.
+    static ACT_K: RefCell<(Vec<u8>, Vec<KMeta>)> = const { RefCell::new((Vec::new(), Vec::new())) };
 }
 
 /// `out[t * w.rows + r] = dot(W[r], x[t * w.cols..][..w.cols])` for `n_tokens` rows of `x`,
@@ -144,6 +186,10 @@ pub fn matmul_packed(
     if n_tokens == 0 {
         return Ok(());
     }
+    if w.layout != Layout::Q4_0 {
+        matmul_k(w, x, n_tokens, out, pool);
+        return Ok(());
+    }
     let nb = w.cols / 32;
     let act_row = nb * Q8_0_BLOCK;
     ACT.with(|cell| {
@@ -161,7 +207,15 @@ pub fn matmul_packed(
                 m.sum = blk[2..].iter().map(|&q| i32::from(q as i8)).sum();
             }
         }
-        multiply(w, act, meta, n_tokens, out, pool);
+        let (act, meta) = (&*act, &*meta);
+        let gb = w.group_bytes();
+        multiply(w.rows, n_tokens, MAX_NT, out, pool, &|g, t, res| {
+            let wg = &w.data[g * gb..(g + 1) * gb];
+            let nt = res.len();
+            let xs = &act[t * act_row..(t + nt) * act_row];
+            let ms = &meta[t * nb..(t + nt) * nb];
+            group_dot(wg, xs, ms, nb, res);
+        });
     });
     Ok(())
 }
@@ -179,18 +233,88 @@ impl SharedOut {
     }
 }
 
-/// Runs the kernel over (groups × tokens) work items.
-fn multiply(
-    w: &PackedMatrix,
-    act: &[u8],
-    meta: &[BlockMeta],
+/// The Q4_K and Q6_K path of [`matmul_packed`] (shapes already checked, `n_tokens > 0`).
+fn matmul_k(w: &PackedMatrix, x: &[f32], n_tokens: usize, out: &mut [f32], pool: &ThreadPool) {
+    let nb = w.cols / q4k::QK;
+    let act_row = nb * q4k::Q8K_BYTES;
+    ACT_K.with(|cell| {
+        let (act, meta) = &mut *cell.borrow_mut();
+        act.resize(act_row * n_tokens, 0);
+        quantize_rows(GgmlType::Q8K, x, w.cols, act, act_row, pool);
+        meta.clear();
+        if w.layout == Layout::Q4K {
+            meta.extend(act.chunks_exact(q4k::Q8K_BYTES).map(KMeta::of));
+        }
+        let (act, meta) = (&*act, &*meta);
+        let gb = w.group_bytes();
+        let q4k = w.layout == Layout::Q4K;
+        multiply(w.rows, n_tokens, K_MAX_NT, out, pool, &|g, t, res| {
+            let wg = &w.data[g * gb..(g + 1) * gb];
+            let nt = res.len();
+            let xs = &act[t * act_row..(t + nt) * act_row];
+            if q4k {
+                let ms = &meta[t * nb..(t + nt) * nb];
+                group_dot_q4k(wg, xs, act_row, ms, nb, res);
+            } else {
+                group_dot_q6k(wg, xs, act_row, nb, res);
+            }
+        });
+    });
+}
+
+/// Tokens one Q4_K kernel call takes at most.
+#[cfg(target_arch = "x86_64")]
+const K_MAX_NT: usize = q4k_avx2::MAX_NT_K;
+#[cfg(not(target_arch = "x86_64"))]
+const K_MAX_NT: usize = MAX_NT;
+
+/// One Q4_K group times `out.len()` tokens (see [`q4k::reference_group_dot`]).
+fn group_dot_q4k(
+    wg: &[u8],
+    xs: &[u8],
+    xstride: usize,
+    meta: &[KMeta],
+    nb: usize,
+    out: &mut [[f32; GROUP]],
+) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        // Packed matrices only exist on CPUs with AVX2 (see `PackedMatrix::pack`).
+        debug_assert!(has_avx2());
+        // SAFETY: AVX2/FMA/F16C are present (packing requires them); the kernel checks the
+        // slice sizes itself.
+        unsafe { q4k_avx2::group_dot(wg, xs, xstride, meta, nb, out) }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    q4k::reference_group_dot(wg, xs, xstride, meta, nb, out)
+}
+
+/// One Q6_K group times `out.len()` tokens (see [`q6k::reference_group_dot`]).
+fn group_dot_q6k(wg: &[u8], xs: &[u8], xstride: usize, nb: usize, out: &mut [[f32; GROUP]]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        // Packed matrices only exist on CPUs with AVX2 (see `PackedMatrix::pack`).
+        debug_assert!(has_avx2());
+        // SAFETY: AVX2/FMA/F16C are present (packing requires them); the kernel checks the
+        // slice sizes itself.
+        unsafe { q6k_avx2::group_dot(wg, xs, xstride, nb, out) }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    q6k::reference_group_dot(wg, xs, xstride, nb, out)
+}
+
+/// Runs `kernel(group, first token, results)` over (groups × tokens) work items on the pool,
+/// at most `max_nt` tokens a call, and stores each call's `results[k][i]` as output
+/// `(first token + k, 8 · group + i)`.
+fn multiply<F: Fn(usize, usize, &mut [[f32; GROUP]]) + Sync>(
+    rows: usize,
     n_tokens: usize,
+    max_nt: usize,
     out: &mut [f32],
     pool: &ThreadPool,
+    kernel: &F,
 ) {
-    let nb = w.cols / 32;
-    let act_row = nb * Q8_0_BLOCK;
-    let groups = w.rows / GROUP;
+    let groups = rows / GROUP;
     let token_tile = n_tokens.min(TOKEN_TILE);
     let token_tiles = n_tokens.div_ceil(token_tile);
     let want = (pool.n_threads() * ITEMS_PER_THREAD).div_ceil(token_tiles);
@@ -199,9 +323,8 @@ fn multiply(
     let n_items = group_tiles * token_tiles;
     let next = AtomicUsize::new(0);
     let out_ptr = SharedOut(out.as_mut_ptr());
-    let gb = w.group_bytes();
     pool.run(&|_, _| {
-        let mut res = [[0.0f32; GROUP]; MAX_NT];
+        let mut res = [[0.0f32; GROUP]; MAX_NT_ANY];
         loop {
             let item = next.fetch_add(1, Ordering::Relaxed);
             if item >= n_items {
@@ -211,20 +334,17 @@ fn multiply(
             let (t0, t1) = (tt * token_tile, ((tt + 1) * token_tile).min(n_tokens));
             let (g0, g1) = (gt * group_tile, ((gt + 1) * group_tile).min(groups));
             for g in g0..g1 {
-                let wg = &w.data[g * gb..(g + 1) * gb];
                 let mut t = t0;
                 while t < t1 {
-                    let nt = (t1 - t).min(MAX_NT);
-                    let xs = &act[t * act_row..(t + nt) * act_row];
-                    let ms = &meta[t * nb..(t + nt) * nb];
-                    group_dot(wg, xs, ms, nb, &mut res[..nt]);
+                    let nt = (t1 - t).min(max_nt).min(MAX_NT_ANY);
+                    kernel(g, t, &mut res[..nt]);
                     for (k, r) in res[..nt].iter().enumerate() {
                         // SAFETY: outputs (t + k, 8g..8g + 8) are inside `out` (checked by
                         // the caller) and belong to this work item only.
                         unsafe {
                             std::ptr::copy_nonoverlapping(
                                 r.as_ptr(),
-                                out_ptr.get().add((t + k) * w.rows + g * GROUP),
+                                out_ptr.get().add((t + k) * rows + g * GROUP),
                                 GROUP,
                             )
                         };
@@ -235,6 +355,9 @@ fn multiply(
         }
     });
 }
+
+/// The most tokens any packed kernel takes per call.
+const MAX_NT_ANY: usize = if K_MAX_NT > MAX_NT { K_MAX_NT } else { MAX_NT };
 
 /// One group of 8 rows times `out.len()` (1..=4) tokens: `xs` holds their Q8_0 rows and
 /// `meta` their blocks' metadata (`nb` per token).

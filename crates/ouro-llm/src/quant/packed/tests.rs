@@ -110,11 +110,151 @@ fn reference_kernel_matches_simd_kernel() {
 }
 
 #[test]
-fn only_q4_0_with_whole_groups_is_packed() {
+fn only_q4_0_and_k_quants_with_whole_groups_are_packed() {
     let w = vec![0u8; 12 * 32 / 32 * 18];
     let m = QMatrix::new(GgmlType::Q4_0, &w, 12, 32).unwrap();
     assert!(PackedMatrix::pack(&m).is_none());
+    let wk = vec![0u8; 12 * 144];
+    let mk = QMatrix::new(GgmlType::Q4K, &wk, 12, 256).unwrap();
+    assert!(PackedMatrix::pack(&mk).is_none());
+    let w6 = vec![0u8; 12 * 210];
+    let m6 = QMatrix::new(GgmlType::Q6K, &w6, 12, 256).unwrap();
+    assert!(PackedMatrix::pack(&m6).is_none());
+    let w5 = vec![0u8; 8 * 176];
+    let m5 = QMatrix::new(GgmlType::Q5K, &w5, 8, 256).unwrap();
+    assert!(PackedMatrix::pack(&m5).is_none());
     let w8 = vec![0u8; 8 * 34];
     let m8 = QMatrix::new(GgmlType::Q8_0, &w8, 8, 32).unwrap();
     assert!(PackedMatrix::pack(&m8).is_none());
+}
+
+/// A random K-quant matrix of type `ty` and its packed copy (`None` without AVX2).
+fn k_matrix(ty: GgmlType, rows: usize, cols: usize, seed: u64) -> (Vec<u8>, Option<PackedMatrix>) {
+    let wf = values(rows * cols, seed);
+    let mut w = vec![0u8; ty.bytes_for((rows * cols) as u64).unwrap() as usize];
+    quantize(ty, &wf, &mut w).unwrap();
+    let m = QMatrix::new(ty, &w, rows, cols).unwrap();
+    let p = PackedMatrix::pack(&m);
+    (w, p)
+}
+
+/// Q8_K rows of `x` and their super-block metadata.
+fn q8k_rows(x: &[f32], cols: usize) -> (Vec<u8>, Vec<super::q4k::KMeta>) {
+    let nb = cols / 256;
+    let mut xq = vec![0u8; x.len() / cols * nb * 292];
+    for (xr, q) in x.chunks_exact(cols).zip(xq.chunks_exact_mut(nb * 292)) {
+        quantize_act(GgmlType::Q8K, xr, q);
+    }
+    let meta = xq.chunks_exact(292).map(super::q4k::KMeta::of).collect();
+    (xq, meta)
+}
+
+/// The reference arithmetic of `p`'s layout for `out.len()` tokens from token `t`.
+fn k_reference(
+    p: &PackedMatrix,
+    wg: &[u8],
+    xq: &[u8],
+    meta: &[super::q4k::KMeta],
+    t: usize,
+    out: &mut [[f32; 8]],
+) {
+    let nb = p.cols / 256;
+    let (xs, stride) = (&xq[t * nb * 292..], nb * 292);
+    match p.layout {
+        super::Layout::Q4K => {
+            super::q4k::reference_group_dot(wg, xs, stride, &meta[t * nb..], nb, out)
+        }
+        super::Layout::Q6K => super::q6k::reference_group_dot(wg, xs, stride, nb, out),
+        super::Layout::Q4_0 => unreachable!("not a K-quant layout"),
+    }
+}
+
+/// The SIMD kernel of `p`'s layout, as [`k_reference`].
+fn k_kernel(
+    p: &PackedMatrix,
+    wg: &[u8],
+    xq: &[u8],
+    meta: &[super::q4k::KMeta],
+    t: usize,
+    out: &mut [[f32; 8]],
+) {
+    let nb = p.cols / 256;
+    let (xs, stride) = (&xq[t * nb * 292..], nb * 292);
+    match p.layout {
+        super::Layout::Q4K => super::group_dot_q4k(wg, xs, stride, &meta[t * nb..], nb, out),
+        super::Layout::Q6K => super::group_dot_q6k(wg, xs, stride, nb, out),
+        super::Layout::Q4_0 => unreachable!("not a K-quant layout"),
+    }
+}
+
+#[test]
+fn k_quant_packed_matmul_is_the_reference_arithmetic_bit_for_bit() {
+    let (rows, cols) = (40, 768);
+    let pools: Vec<ThreadPool> = [1, 2, 3].map(|n| ThreadPool::new(n).unwrap()).into();
+    for ty in [GgmlType::Q4K, GgmlType::Q6K] {
+        let (w, Some(p)) = k_matrix(ty, rows, cols, 21) else {
+            println!("no packed kernels on this CPU (needs AVX2): nothing to check");
+            return;
+        };
+        let m = QMatrix::new(ty, &w, rows, cols).unwrap();
+        let gb = p.group_bytes();
+        for n_tokens in [1, 2, 3, 4, 5, 6, 7, 9, 13, 70] {
+            let x = values(n_tokens * cols, 200 + n_tokens as u64);
+            let (xq, meta) = q8k_rows(&x, cols);
+            let mut want = vec![0.0f32; n_tokens * rows];
+            for g in 0..rows / 8 {
+                for t in 0..n_tokens {
+                    let mut res = [[0.0f32; 8]; 1];
+                    k_reference(&p, &p.data[g * gb..(g + 1) * gb], &xq, &meta, t, &mut res);
+                    want[t * rows + 8 * g..][..8].copy_from_slice(&res[0]);
+                }
+            }
+            for pool in &pools {
+                let mut got = vec![f32::NAN; n_tokens * rows];
+                matmul_packed(&p, &x, n_tokens, &mut got, pool).unwrap();
+                for (i, (g, e)) in got.iter().zip(&want).enumerate() {
+                    assert_eq!(
+                        g.to_bits(),
+                        e.to_bits(),
+                        "{ty}: {n_tokens} tokens, {} threads, output {i}: {g} vs {e}",
+                        pool.n_threads()
+                    );
+                }
+            }
+            let mut rowwise = vec![0.0; n_tokens * rows];
+            matmul(&m, &x, n_tokens, &mut rowwise, &pools[1]).unwrap();
+            let scale = rowwise.iter().fold(0f32, |a, v| a.max(v.abs()));
+            for (g, e) in want.iter().zip(&rowwise) {
+                assert!(
+                    (g - e).abs() <= 1e-5 * scale.max(1.0),
+                    "{ty}: {g} vs row kernel {e}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn k_quant_kernels_match_the_reference_for_every_token_count() {
+    let (rows, cols) = (8, 512);
+    let n = super::K_MAX_NT;
+    // Extreme activations too: blocks of all -127 / +127 quants (sums at their limits).
+    let mut x = values(n * cols, 17);
+    x[..256].iter_mut().for_each(|v| *v = -1.0);
+    x[cols + 256..cols + 512].iter_mut().for_each(|v| *v = 1.0);
+    let (xq, meta) = q8k_rows(&x, cols);
+    for ty in [GgmlType::Q4K, GgmlType::Q6K] {
+        let (_, Some(p)) = k_matrix(ty, rows, cols, 5) else {
+            return;
+        };
+        for nt in 1..=n {
+            for t0 in 0..=n - nt {
+                let mut a = vec![[0.0f32; 8]; nt];
+                let mut b = vec![[0.0f32; 8]; nt];
+                k_kernel(&p, &p.data, &xq, &meta, t0, &mut a);
+                k_reference(&p, &p.data, &xq, &meta, t0, &mut b);
+                assert_eq!(a, b, "{ty}: nt = {nt}, first token {t0}");
+            }
+        }
+    }
 }
