@@ -130,7 +130,11 @@ mod tests {
             }) => task,
             other => panic!("a running task expected, got {other:?}"),
         };
-        assert_eq!(running(repo.path()).max_attempts, Some(3), "the default");
+        assert_eq!(
+            running(repo.path()).max_attempts,
+            Some(ouro_loop::LoopConfig::default().max_attempts),
+            "the default"
+        );
         std::fs::write(repo.path().join("ouro.toml"), "[loop]\nmax_attempts = 5\n").unwrap();
         assert_eq!(running(repo.path()).max_attempts, Some(5));
     }
