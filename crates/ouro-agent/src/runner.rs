@@ -81,6 +81,8 @@ impl ToolRunner {
                 ),
                 Resource::Command(c) => (self.ctx.policy.check_command(c), c.clone()),
                 Resource::Name(n) => (self.ctx.policy.check_name(access.action, n), n.clone()),
+                Resource::Host(t) => (self.ctx.policy.check_host(t), t.to_string()),
+                Resource::AnyHost => (self.ctx.policy.check_any_host(), "*".to_string()),
             };
             let (verdict, rule) = match decision.verdict {
                 Verdict::Ask => self.ask(name, access.action, &shown, &decision.rule),

@@ -8,8 +8,12 @@
 //! # best-effort: run with whatever protection the kernel offers (and say so);
 //! # off: run bash unconfined (the policy still checks every call).
 //! sandbox = "required"
-//! # Deny reading .env files and ~/.ssh, ~/.aws, ~/.gnupg, ~/.config/gh (default true).
+//! # Deny reading secret files: .env*, .envrc, *.pem, *.key, SSH private keys, .netrc,
+//! # .npmrc, .pypirc, cloud credentials, ~/.ssh, ~/.aws, ~/.gnupg... (default true).
 //! protect_secrets = true
+//! # Environment variables bash commands get besides PATH, HOME, LANG, LC_*, TERM, USER,
+//! # SHELL, TMPDIR, TZ (default none). Names that look like secrets are refused.
+//! pass_env = ["RUST_LOG"]
 //!
 //! # Rules: action = read | write | execute | network | gpu | database,
 //! # decision = allow | ask | deny, pattern = path glob, command prefix or host glob.
@@ -73,6 +77,8 @@ pub struct PermissionsConfig {
     pub sandbox: SandboxRequirement,
     /// Add the built-in secret-file deny rules ([`SECRET_PATTERNS`]).
     pub protect_secrets: bool,
+    /// Environment variables passed to bash commands besides the built-in allowlist.
+    pub pass_env: Vec<String>,
     /// The rules, in order.
     pub rules: Vec<RuleConfig>,
 }
@@ -83,6 +89,7 @@ impl Default for PermissionsConfig {
             mode: Mode::default(),
             sandbox: SandboxRequirement::default(),
             protect_secrets: true,
+            pass_env: Vec::new(),
             rules: Vec::new(),
         }
     }
@@ -131,7 +138,14 @@ impl PermissionsConfig {
         for (i, r) in self.rules.iter().enumerate() {
             rules.push(Rule::new(r.action, &r.pattern, r.decision, Some(i))?);
         }
-        Ok(Policy::new(self.mode, self.sandbox, rules, workspace))
+        if let Some(name) = self
+            .pass_env
+            .iter()
+            .find(|n| crate::sandbox::env::looks_secret(n))
+        {
+            return Err(PolicyError::SecretEnv { name: name.clone() });
+        }
+        Ok(Policy::new(self.mode, self.sandbox, rules, workspace).with_pass_env(&self.pass_env))
     }
 }
 

@@ -6,8 +6,12 @@
 //!   Relative patterns match paths relative to the workspace root; patterns starting with `/`
 //!   or `~/` match absolute paths (the sandbox uses them to hide files outside the workspace).
 //! - `execute`: command prefixes matched on whole words (`cargo test` matches
-//!   `cargo test -p x`, not `cargo testx`); see [`command`] for how chained commands are judged.
-//! - `network`: host globs (`*.crates.io`, `localhost`).
+//!   `cargo test -p x`, not `cargo testx`), judged on every simple command the line runs,
+//!   however it is spelled (see [`command`]); the program is compared by base name, so
+//!   `rm` also matches `/bin/rm`.
+//! - `network`: host globs (`*.crates.io`, `localhost`), addresses in any spelling
+//!   (`127.0.0.1`, `::1`) and address ranges (`10.0.0.0/8`), judged by address (see
+//!   [`network`]).
 //! - `gpu`, `database`: globs over device or database names.
 //!
 //! Among the rules that match, the most restrictive wins: deny over ask over allow. When no
@@ -16,6 +20,8 @@
 pub mod approver;
 pub mod command;
 pub mod config;
+pub mod git_secrets;
+pub mod network;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -164,6 +170,24 @@ pub enum PolicyError {
         /// The pattern as written.
         pattern: String,
     },
+    /// A network rule's pattern is malformed.
+    #[error("permission rule {index} (`{pattern}`): bad host pattern: {message}")]
+    Host {
+        /// Position of the rule in the list (0-based).
+        index: usize,
+        /// The pattern as written.
+        pattern: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// `pass_env` names a variable that looks like a credential.
+    #[error(
+        "permissions.pass_env: `{name}` looks like a secret; ouro never passes secrets to commands"
+    )]
+    SecretEnv {
+        /// The variable name.
+        name: String,
+    },
     /// The TOML text could not be parsed.
     #[error("permissions config `{origin}`: {message}")]
     Toml {
@@ -189,10 +213,21 @@ enum Matcher {
     RelativePath(GlobMatcher),
     /// A path glob against the absolute path.
     AbsolutePath(GlobMatcher),
-    /// A command prefix, matched on whole words.
-    Command(String),
-    /// A glob over a host or a name.
+    /// A command prefix, matched on whole words (the first reduced to its base name).
+    Command(Vec<String>),
+    /// A host name glob, an address or an address range.
+    Host(network::HostPattern),
+    /// A glob over a name.
     Name(GlobMatcher),
+}
+
+/// How an execute rule fits one simple command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fit {
+    No,
+    /// It would match if a word decided at run time took the rule's value.
+    Maybe,
+    Yes,
 }
 
 /// One compiled rule.
@@ -244,13 +279,25 @@ impl Rule {
                 }
             }
             Action::Execute => {
-                let prefix = pattern.split_whitespace().collect::<Vec<_>>().join(" ");
-                if prefix.is_empty() {
+                let mut words: Vec<String> =
+                    pattern.split_whitespace().map(str::to_string).collect();
+                let Some(first) = words.first_mut() else {
                     return Err(PolicyError::EmptyCommand { index: at });
-                }
-                (prefix.clone(), Matcher::Command(prefix))
+                };
+                *first = command::base_name(first).to_string();
+                (words.join(" "), Matcher::Command(words))
             }
-            Action::Network | Action::Gpu | Action::Database => {
+            Action::Network => {
+                let host = network::HostPattern::new(pattern).map_err(|message| {
+                    PolicyError::Host {
+                        index: at,
+                        pattern: pattern.to_string(),
+                        message,
+                    }
+                })?;
+                (pattern.to_string(), Matcher::Host(host))
+            }
+            Action::Gpu | Action::Database => {
                 (pattern.to_string(), Matcher::Name(glob(pattern, false)?))
             }
         };
@@ -286,16 +333,31 @@ impl Rule {
         }
     }
 
-    /// Whether this rule covers one simple command (no shell operators).
-    fn matches_simple_command(&self, cmd: &str) -> bool {
-        match &self.matcher {
-            Matcher::Command(prefix) => {
-                prefix == "*"
-                    || cmd == prefix
-                    || cmd
-                        .strip_prefix(prefix.as_str())
-                        .is_some_and(|rest| rest.starts_with(' '))
+    /// How this rule fits one simple command (its words, the program as a base name).
+    fn fit_command(&self, words: &[command::Word]) -> Fit {
+        let Matcher::Command(prefix) = &self.matcher else {
+            return Fit::No;
+        };
+        if prefix.len() == 1 && prefix[0] == "*" {
+            return Fit::Yes;
+        }
+        let mut fit = Fit::Yes;
+        for (i, want) in prefix.iter().enumerate() {
+            match words.get(i) {
+                None => return Fit::No,
+                Some(command::Word::Literal(w)) if w != want => return Fit::No,
+                Some(command::Word::Literal(_)) => {}
+                Some(command::Word::Dynamic(_)) => fit = Fit::Maybe,
             }
+        }
+        fit
+    }
+
+    /// Whether this network rule covers `target` (deny and ask rules also by the addresses
+    /// their literal host names resolve to).
+    fn matches_host(&self, target: &network::Target) -> bool {
+        match &self.matcher {
+            Matcher::Host(h) => h.matches(target, self.verdict > Verdict::Allow),
             _ => false,
         }
     }
@@ -306,6 +368,15 @@ impl Rule {
             _ => false,
         }
     }
+}
+
+/// A simple command's words as one line, for messages.
+fn shown(words: &[command::Word]) -> String {
+    words
+        .iter()
+        .map(command::Word::shown)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Expands a leading `~/` with `$HOME`; `None` if `~` is used and HOME is unset.
@@ -328,14 +399,33 @@ pub struct Decision {
     pub rule: String,
 }
 
-/// Files hidden by default when `protect_secrets` is on (reads denied, in tools and in bash).
-pub const SECRET_PATTERNS: [&str; 6] = [
+/// Files hidden by default when `protect_secrets` is on (reads denied, in tools, in bash and
+/// through git, see [`git_secrets`]). SSH private keys are named by key type (`id_rsa`,
+/// `id_ed25519`...) rather than `id_*`, which would also hide source files such as
+/// `id_map.rs`; public keys (`id_*.pub`) stay readable.
+pub const SECRET_PATTERNS: [&str; 22] = [
     "**/.env",
-    "**/.env.local",
+    "**/.env.*",
+    "**/.envrc",
+    "**/*.pem",
+    "**/*.key",
+    "**/id_{rsa,dsa,ecdsa,ed25519,ecdsa_sk,ed25519_sk,xmss}",
+    "**/.netrc",
+    "**/.npmrc",
+    "**/.pypirc",
+    "**/.aws/credentials",
+    "**/.config/gcloud/**",
+    "**/.kube/config",
+    "**/.docker/config.json",
     "~/.ssh/**",
     "~/.aws/**",
     "~/.gnupg/**",
     "~/.config/gh/**",
+    "~/.config/gcloud/**",
+    "~/.kube/config",
+    "~/.docker/config.json",
+    "~/.netrc",
+    "~/.git-credentials",
 ];
 
 /// A compiled policy bound to a workspace root.
@@ -345,6 +435,7 @@ pub struct Policy {
     sandbox: SandboxRequirement,
     rules: Vec<Rule>,
     workspace: PathBuf,
+    pass_env: Vec<String>,
 }
 
 impl Policy {
@@ -360,7 +451,20 @@ impl Policy {
             sandbox,
             rules,
             workspace: workspace.to_path_buf(),
+            pass_env: Vec::new(),
         }
+    }
+
+    /// The policy passing these environment variables to commands besides the built-in
+    /// allowlist (see [`crate::sandbox::env`]).
+    pub fn with_pass_env(mut self, names: &[String]) -> Self {
+        self.pass_env = names.to_vec();
+        self
+    }
+
+    /// Environment variables passed to commands besides the built-in allowlist.
+    pub fn pass_env(&self) -> &[String] {
+        &self.pass_env
     }
 
     /// The mode.
@@ -398,33 +502,65 @@ impl Policy {
         self.check_path(Action::Read, abs).verdict == Verdict::Deny
     }
 
-    /// Evaluates running a shell command. The command is split at shell operators (see
-    /// [`command::split`]): a deny rule matching any part denies; an allow rule counts only
-    /// if every part is matched by allow rules and the command has no substitutions.
+    /// Evaluates running a shell command, judged on every simple command it runs (see
+    /// [`command::analyse`]): a deny rule matching any of them denies, one that might match
+    /// a word decided at run time asks; an allow rule counts only if allow rules match every
+    /// command and the line has no substitutions. A line that cannot be fully resolved is
+    /// asked about whenever any execute rule exists. Commands that could print a read-denied
+    /// file that git holds are denied (see [`git_secrets`]).
     pub fn check_command(&self, cmd: &str) -> Decision {
-        let parsed = command::split(cmd);
-        let mut best: Option<(Verdict, String)> = None;
-        let mut all_allowed = !parsed.parts.is_empty() && !parsed.has_substitution;
-        let mut allow_rule = None;
-        for part in &parsed.parts {
-            let matching: Vec<&Rule> = self
-                .rules
-                .iter()
-                .filter(|r| r.action == Action::Execute && r.matches_simple_command(part))
-                .collect();
-            if let Some(r) = matching.iter().max_by_key(|r| r.verdict) {
-                if r.verdict > Verdict::Allow && best.as_ref().is_none_or(|(v, _)| r.verdict > *v) {
-                    best = Some((r.verdict, r.describe()));
-                }
-                if r.verdict == Verdict::Allow {
-                    allow_rule.get_or_insert_with(|| r.describe());
-                }
-            } else {
-                all_allowed = false;
+        let analysis = command::analyse(cmd);
+        let rules: Vec<&Rule> = self
+            .rules
+            .iter()
+            .filter(|r| r.action == Action::Execute)
+            .collect();
+        let mut worst: Option<Decision> = None;
+        let mut raise = |verdict: Verdict, rule: String| {
+            if worst.as_ref().is_none_or(|w| verdict > w.verdict) {
+                worst = Some(Decision { verdict, rule });
             }
+        };
+        let mut all_allowed = !analysis.commands.is_empty()
+            && !analysis.has_substitution
+            && analysis.unresolved.is_empty();
+        let mut allow_rule = None;
+        for words in &analysis.commands {
+            let mut allowed = false;
+            for rule in &rules {
+                match (rule.fit_command(words), rule.verdict) {
+                    (Fit::No, _) => {}
+                    (Fit::Yes, Verdict::Allow) => {
+                        allowed = true;
+                        allow_rule.get_or_insert_with(|| rule.describe());
+                    }
+                    (Fit::Maybe, Verdict::Allow) => {}
+                    (Fit::Yes, v) => raise(v, rule.describe()),
+                    (Fit::Maybe, _) => raise(
+                        Verdict::Ask,
+                        format!(
+                            "{} may match `{}` (a word is decided at run time)",
+                            rule.describe(),
+                            shown(words)
+                        ),
+                    ),
+                }
+            }
+            all_allowed &= allowed;
         }
-        if let Some((verdict, rule)) = best {
-            return Decision { verdict, rule };
+        if let Some(why) = analysis.unresolved.first()
+            && !rules.is_empty()
+        {
+            raise(
+                Verdict::Ask,
+                format!("execute rules cannot be checked: {why}"),
+            );
+        }
+        if let Some(why) = self.git_leak(&analysis.commands) {
+            raise(Verdict::Deny, why);
+        }
+        if let Some(decision) = worst {
+            return decision;
         }
         if all_allowed && let Some(rule) = allow_rule {
             return Decision {
@@ -435,8 +571,55 @@ impl Policy {
         self.mode_default(Action::Execute)
     }
 
-    /// Evaluates a network, GPU or database action on a named resource (host, device, name).
+    /// Why one of `commands` would let git print a read-denied file, if it would.
+    fn git_leak(&self, commands: &[Vec<command::Word>]) -> Option<String> {
+        let sub = commands
+            .iter()
+            .filter(|w| w.first().and_then(command::Word::literal) == Some("git"))
+            .find_map(|w| git_secrets::prints_contents(w))?;
+        let path = git_secrets::tracked_denied_path(&self.workspace, |p| self.read_denied(p))?;
+        let rule = self.check_path(Action::Read, &path).rule;
+        let shown = path.strip_prefix(&self.workspace).unwrap_or(&path).display().to_string();
+        Some(format!(
+            "{rule}: the repository holds `{shown}` and `git {sub}` can print stored file contents"
+        ))
+    }
+
+    /// Evaluates reaching a network target, by name and by every address it resolves to.
+    pub fn check_host(&self, target: &network::Target) -> Decision {
+        self.decide(Action::Network, |rule| rule.matches_host(target))
+    }
+
+    /// Evaluates giving a command the whole network (bash with `network: true`). When any
+    /// rule names particular hosts the answer is deny: the sandbox can only switch the network
+    /// on or off, and ouro has no filtering proxy that could hold bash to those hosts.
+    pub fn check_any_host(&self) -> Decision {
+        let network = || self.rules.iter().filter(|r| r.action == Action::Network);
+        if let Some(rule) = network().find(|r| r.pattern != "*") {
+            let rule = if let Some(deny) = network().find(|r| r.verdict == Verdict::Deny) {
+                deny
+            } else {
+                rule
+            };
+            return Decision {
+                verdict: Verdict::Deny,
+                rule: format!(
+                    "{} limits the network to particular hosts, and bash cannot be held to \
+                     them (ouro has no filtering proxy), so bash gets no network; use fetch_url",
+                    rule.describe()
+                ),
+            };
+        }
+        self.decide(Action::Network, |_| true)
+    }
+
+    /// Evaluates a GPU or database action on a named resource (device, database name), or a
+    /// network action on a host written as text, without resolving it (tools that connect
+    /// use [`Policy::check_host`] with the addresses they will connect to).
     pub fn check_name(&self, action: Action, name: &str) -> Decision {
+        if action == Action::Network {
+            return self.check_host(&network::Target::unresolved(name));
+        }
         self.decide(action, |rule| rule.matches_name(name))
     }
 

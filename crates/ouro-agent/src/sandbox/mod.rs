@@ -19,6 +19,7 @@
 //!   abstract UNIX sockets to the sandbox.
 
 pub mod allowlist;
+pub mod env;
 mod landlock;
 pub mod mountns;
 pub mod netns;

@@ -8,6 +8,9 @@
 //! command leaves a `sandboxed` audit record before it starts (what confines it) and an
 //! `exited` one when it ends (its exit code, timeout or signal), so a refused write shows up
 //! at least as a failed sandboxed command even when the command hides its errors.
+//! The command gets a scrubbed environment (see [`crate::sandbox::env`]): no API keys or
+//! tokens of ouro's own. `network: true` asks for the whole network; where network rules name
+//! particular hosts it is refused (see [`crate::permissions::Policy::check_any_host`]).
 
 use std::io::Read;
 use std::os::unix::process::CommandExt;
@@ -83,7 +86,7 @@ impl Tool for Bash {
         if args.network {
             accesses.push(Access {
                 action: Action::Network,
-                resource: Resource::Name("*".to_string()),
+                resource: Resource::AnyHost,
             });
         }
         Ok(accesses)
@@ -139,6 +142,8 @@ impl Tool for Bash {
         cmd.arg("-c")
             .arg(&args.command)
             .current_dir(&workdir)
+            .env_clear()
+            .envs(crate::sandbox::env::command_env(ctx.policy.pass_env()))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

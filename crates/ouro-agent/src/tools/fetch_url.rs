@@ -1,18 +1,30 @@
 //! `fetch_url`: an HTTP(S) GET with a size cap; needs network permission for the host.
 //!
+//! The URL is parsed by the `url` crate (the WHATWG URL standard, as browsers read it), so
+//! `http://allowed.com@127.0.0.1/` is a request to `127.0.0.1` and `http://0x7f.1/` one to
+//! `127.0.0.1`; the request is sent with the URL as normalised there. The permission check
+//! sees the host and every address it resolves to (see [`crate::permissions::network`]).
+//! When the call runs, the host is resolved once more, deny rules are checked against those
+//! addresses, and the connection goes to exactly those addresses (a resolver that returns
+//! them), so a DNS answer that changes between the check and the connection cannot reach an
+//! address a rule denies. Proxies from the environment are not used.
+//!
 //! Redirects are not followed: the answer names the new location, so a redirect to another
 //! host goes through the permission check again on the next call.
 
 use std::io::Read;
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::Value;
-use ureq::http::Uri;
+use ureq::unversioned::resolver::{ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 
 use super::schema::{Prop, object};
 use super::{Access, Resource, Tool, ToolContext, ToolError, ToolOutput, parse_args};
-use crate::permissions::Action;
+use crate::permissions::network::Target;
+use crate::permissions::{Action, Verdict};
 
 /// Downloads a URL.
 pub struct FetchUrl;
@@ -25,27 +37,54 @@ struct Args {
 
 const NAME: &str = "fetch_url";
 
-/// The host of an `http`/`https` URL, or an error naming what is wrong.
-fn host_of(url: &str) -> Result<String, ToolError> {
+/// An `http`/`https` URL with a host, or an error naming what is wrong.
+fn parse_url(url: &str) -> Result<url::Url, ToolError> {
     let bad = |message: String| ToolError::InvalidArgs {
         tool: NAME,
         message,
     };
-    let uri: Uri = url
-        .parse()
-        .map_err(|e| bad(format!("bad URL `{url}`: {e}")))?;
-    match uri.scheme_str() {
-        Some("http") | Some("https") => {}
-        other => {
-            return Err(bad(format!(
-                "URL `{url}` must be http or https (got {})",
-                other.unwrap_or("no scheme")
-            )));
-        }
+    let parsed = url::Url::parse(url).map_err(|e| bad(format!("bad URL `{url}`: {e}")))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(bad(format!(
+            "URL `{url}` must be http or https (got {})",
+            parsed.scheme()
+        )));
     }
-    uri.host()
-        .map(|h| h.trim_matches(['[', ']']).to_ascii_lowercase())
-        .ok_or_else(|| bad(format!("URL `{url}` has no host")))
+    if parsed.host().is_none() {
+        return Err(bad(format!("URL `{url}` has no host")));
+    }
+    Ok(parsed)
+}
+
+/// Where `url` goes: its host and the addresses it resolves to now.
+fn target_of(url: &url::Url) -> Target {
+    let port = url.port_or_known_default().unwrap_or(80);
+    match url.host() {
+        Some(host) => Target::resolve(&host, port),
+        None => Target::unresolved(""),
+    }
+}
+
+/// A resolver that answers every lookup with the addresses that were checked.
+#[derive(Debug)]
+struct Pinned(Vec<SocketAddr>);
+
+impl Resolver for Pinned {
+    fn resolve(
+        &self,
+        _uri: &ureq::http::Uri,
+        _config: &ureq::config::Config,
+        _timeout: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let mut out = self.empty();
+        for addr in self.0.iter().take(16) {
+            out.push(*addr);
+        }
+        if out.is_empty() {
+            return Err(ureq::Error::HostNotFound);
+        }
+        Ok(out)
+    }
 }
 
 impl Tool for FetchUrl {
@@ -71,30 +110,55 @@ impl Tool for FetchUrl {
 
     fn accesses(&self, _ctx: &ToolContext, args: &Value) -> Result<Vec<Access>, ToolError> {
         let args: Args = parse_args(NAME, args)?;
+        let url = parse_url(&args.url)?;
         Ok(vec![Access {
             action: Action::Network,
-            resource: Resource::Name(host_of(&args.url)?),
+            resource: Resource::Host(target_of(&url)),
         }])
     }
 
     fn run(&self, ctx: &ToolContext, args: Value) -> Result<ToolOutput, ToolError> {
         let args: Args = parse_args(NAME, &args)?;
-        host_of(&args.url)?;
+        let url = parse_url(&args.url)?;
+        let target = target_of(&url);
+        if target.addrs.is_empty() {
+            return Err(ToolError::failed(
+                NAME,
+                format!("`{}`: host `{}` does not resolve", args.url, target.host),
+            ));
+        }
+        let decision = ctx.policy.check_host(&target);
+        if decision.verdict == Verdict::Deny {
+            return Err(ToolError::Denied {
+                action: Action::Network,
+                resource: target.to_string(),
+                rule: decision.rule,
+            });
+        }
+        let port = url.port_or_known_default().unwrap_or(80);
+        let pinned = Pinned(
+            target
+                .addrs
+                .iter()
+                .map(|ip| SocketAddr::new(*ip, port))
+                .collect(),
+        );
         let cap = args
             .max_bytes
             .unwrap_or(ctx.limits.max_fetch_bytes)
             .min(ctx.limits.max_fetch_bytes);
         let failed =
             |message: String| ToolError::failed(NAME, format!("`{}`: {message}", args.url));
-        let agent = ureq::Agent::config_builder()
+        let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
             .max_redirects_will_error(false)
+            .proxy(None)
             .timeout_global(Some(Duration::from_secs(60)))
-            .build()
-            .new_agent();
+            .build();
+        let agent = ureq::Agent::with_parts(config, DefaultConnector::new(), pinned);
         let mut response = agent
-            .get(&args.url)
+            .get(url.as_str())
             .call()
             .map_err(|e| failed(e.to_string()))?;
         let status = response.status();
@@ -150,13 +214,12 @@ mod tests {
 
     #[test]
     fn host_extraction_and_bad_urls() {
-        assert_eq!(
-            host_of("https://Example.COM:8080/x?y").unwrap(),
-            "example.com"
-        );
-        assert_eq!(host_of("http://[::1]/").unwrap(), "::1");
-        for bad in ["ftp://x/", "not a url", "/relative"] {
-            assert!(host_of(bad).is_err(), "{bad}");
+        let host = |u: &str| target_of(&parse_url(u).unwrap()).host;
+        assert_eq!(host("https://Example.COM.:8080/x?y"), "example.com");
+        assert_eq!(host("http://[::1]/"), "::1");
+        assert_eq!(host("http://allowed.com@0x7f.1/"), "127.0.0.1");
+        for bad in ["ftp://x/", "not a url", "/relative", "http:///x"] {
+            assert!(parse_url(bad).is_err(), "{bad}");
         }
     }
 

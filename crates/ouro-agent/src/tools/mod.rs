@@ -99,8 +99,12 @@ pub enum Resource {
     Path(PathBuf),
     /// A shell command line.
     Command(String),
-    /// A host name (network), device or database name.
+    /// A device or database name.
     Name(String),
+    /// A network host, with the addresses the tool will connect to.
+    Host(crate::permissions::network::Target),
+    /// The whole network (a command that may connect anywhere).
+    AnyHost,
 }
 
 /// One permission a call needs.

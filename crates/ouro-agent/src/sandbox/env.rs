@@ -1,0 +1,96 @@
+//! The environment a command gets: a short allowlist, never ouro's secrets.
+//!
+//! bash must not inherit ouro's whole environment: it holds the provider's API key,
+//! `GITHUB_TOKEN`, cloud credentials. A command gets only the variables that locate things
+//! and set the locale ([`ALLOWED`], `LC_*`), plus the names the configuration passes
+//! (`permissions.pass_env`), and never a name that looks like a secret ([`looks_secret`]),
+//! whichever list it comes from.
+
+use std::ffi::OsString;
+
+/// Variables every command gets when ouro has them (toolchain locators included so that
+/// `cargo` and `rustup` find their installation).
+pub const ALLOWED: [&str; 13] = [
+    "PATH",
+    "HOME",
+    "LANG",
+    "LANGUAGE",
+    "TERM",
+    "USER",
+    "LOGNAME",
+    "SHELL",
+    "TMPDIR",
+    "TZ",
+    "CARGO_HOME",
+    "RUSTUP_HOME",
+    "RUSTUP_TOOLCHAIN",
+];
+
+/// Words that mark a variable as a credential.
+const SECRET_WORDS: [&str; 9] = [
+    "KEY",
+    "TOKEN",
+    "SECRET",
+    "PASSWORD",
+    "PASSWD",
+    "CREDENTIAL",
+    "AUTH",
+    "SESSION",
+    "COOKIE",
+];
+
+/// Prefixes of variables that belong to cloud credentials.
+const SECRET_PREFIXES: [&str; 4] = ["AWS_", "AZURE_", "GOOGLE_", "GCP_"];
+
+/// Whether a variable name looks like it holds a credential (`OPENAI_API_KEY`, `GH_TOKEN`,
+/// `AWS_*`, `DB_PASSWORD`...).
+pub fn looks_secret(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    SECRET_PREFIXES.iter().any(|p| upper.starts_with(p))
+        || upper
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .any(|part| SECRET_WORDS.iter().any(|w| secret_part(part, w)))
+}
+
+/// `KEY`, `APIKEY`, `KEYS` are secret parts of a name; `AUTHOR` is not `AUTH`.
+fn secret_part(part: &str, word: &str) -> bool {
+    part.ends_with(word) || (part.starts_with(word) && part.len() <= word.len() + 1)
+}
+
+/// Whether a command may get the variable `name`, given the names the configuration passes.
+pub fn passes(name: &str, pass: &[String]) -> bool {
+    !looks_secret(name)
+        && (ALLOWED.contains(&name) || name.starts_with("LC_") || pass.iter().any(|p| p == name))
+}
+
+/// The variables of this process that a command may get.
+pub fn command_env(pass: &[String]) -> Vec<(OsString, OsString)> {
+    std::env::vars_os()
+        .filter(|(name, _)| name.to_str().is_some_and(|n| passes(n, pass)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_never_pass() {
+        let pass = vec!["MY_SETTING".to_string(), "GITHUB_TOKEN".to_string()];
+        for name in ["PATH", "HOME", "LC_ALL", "MY_SETTING"] {
+            assert!(!looks_secret("GIT_AUTHOR_NAME"));
+            assert!(passes(name, &pass), "{name}");
+        }
+        for name in [
+            "OPENAI_API_KEY",
+            "GITHUB_TOKEN",
+            "AWS_ACCESS_KEY_ID",
+            "AWS_REGION",
+            "DB_PASSWORD",
+            "ANTHROPIC_AUTH_TOKEN",
+            "OTHER",
+        ] {
+            assert!(!passes(name, &pass), "{name}");
+        }
+    }
+}
