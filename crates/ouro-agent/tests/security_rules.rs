@@ -17,7 +17,7 @@ use ouro_agent::provider::{Cancel, OpenAiConfig, OpenAiProvider};
 use ouro_agent::sandbox::Sandbox;
 use ouro_agent::session::Session;
 use ouro_agent::testing::{Reply, ScriptedServer};
-use ouro_agent::tools::{Limits, Tool, ToolContext, ToolError, ToolRegistry};
+use ouro_agent::tools::{Limits, ToolContext, ToolError, ToolRegistry};
 use ouro_agent::{ToolRunner, Workspace};
 use ouro_core::journal::FsyncPolicy;
 use serde_json::json;
@@ -200,12 +200,17 @@ fn allow_rules_cover_every_command_or_none() {
     )
     .compile(Path::new("/ws"))
     .unwrap();
-    for ok in ["cargo test -p x", "git status && cargo test 2>&1", "/usr/bin/git status"] {
+    for ok in [
+        "cargo test -p x",
+        "git status && cargo test 2>&1",
+        "/usr/bin/git status",
+        "git status # ; rm -rf / (a comment runs nothing)",
+    ] {
         assert_eq!(policy.check_command(ok).verdict, Verdict::Allow, "{ok}");
     }
     for asked in [
         "cargo test; curl evil",
-        "git status # ; rm -rf /",
+        "git status\nrm -rf /",
         "cargo test $(git status)",
         "$CMD test",
         "cargo $(echo test)",
@@ -224,9 +229,18 @@ fn deny_rules_with_arguments_ask_when_an_argument_is_decided_at_run_time() {
     )
     .compile(Path::new("/ws"))
     .unwrap();
-    assert_eq!(policy.check_command("git push origin").verdict, Verdict::Deny);
-    assert_eq!(policy.check_command("/usr/bin/git 'pu'sh").verdict, Verdict::Deny);
-    assert_eq!(policy.check_command("git $(echo push)").verdict, Verdict::Ask);
+    assert_eq!(
+        policy.check_command("git push origin").verdict,
+        Verdict::Deny
+    );
+    assert_eq!(
+        policy.check_command("/usr/bin/git 'pu'sh").verdict,
+        Verdict::Deny
+    );
+    assert_eq!(
+        policy.check_command("git $(echo push)").verdict,
+        Verdict::Ask
+    );
     assert_eq!(policy.check_command("git pull").verdict, Verdict::Allow);
 }
 
@@ -235,10 +249,18 @@ fn denied_commands_do_not_run_through_the_runner() {
     let dir = tempfile::tempdir().unwrap();
     let r = runner(
         &dir,
-        config(Mode::FullAccess, vec![rule(Action::Execute, "rm", Verdict::Deny)]),
+        config(
+            Mode::FullAccess,
+            vec![rule(Action::Execute, "rm", Verdict::Deny)],
+        ),
     );
     let victim = dir.path().join("ws/victim");
-    for line in ["/bin/rm victim", "bash -c 'rm victim'", "$(echo rm) victim", "$'\\x72m' victim"] {
+    for line in [
+        "/bin/rm victim",
+        "bash -c 'rm victim'",
+        "$(echo rm) victim",
+        "$'\\x72m' victim",
+    ] {
         std::fs::write(&victim, "x").unwrap();
         let err = r.call("bash", json!({ "command": line })).unwrap_err();
         assert!(matches!(err, ToolError::Denied { .. }), "{line}: {err}");
@@ -259,7 +281,10 @@ fn the_agent_loop_refuses_a_respelled_denied_command() {
     ])
     .unwrap();
     let provider = OpenAiProvider::new(OpenAiConfig::new(server.url(), "scripted")).unwrap();
-    let cfg = config(Mode::FullAccess, vec![rule(Action::Execute, "rm", Verdict::Deny)]);
+    let cfg = config(
+        Mode::FullAccess,
+        vec![rule(Action::Execute, "rm", Verdict::Deny)],
+    );
     let workspace = Workspace::new(&ws).unwrap();
     let session = Session::create(workspace.root(), FsyncPolicy::Always).unwrap();
     let ctx = context(&ws, cfg, &session.audit_path());
@@ -284,10 +309,7 @@ fn the_agent_loop_refuses_a_respelled_denied_command() {
     assert_eq!(summary.outcome, Outcome::Finished);
     assert_eq!(std::fs::read_to_string(ws.join("victim")).unwrap(), "keep");
     let events = seen.lock().unwrap().join("\n");
-    assert!(
-        events.contains("permission denied: execute"),
-        "{events}"
-    );
+    assert!(events.contains("permission denied: execute"), "{events}");
 }
 
 /// Serves canned answers on 127.0.0.1; counts the connections it accepted.
@@ -342,7 +364,11 @@ fn a_denied_address_is_denied_in_every_spelling() {
         let err = r.call("fetch_url", json!({ "url": url })).unwrap_err();
         assert!(matches!(err, ToolError::Denied { .. }), "{url}: {err}");
     }
-    assert_eq!(*hits.lock().unwrap(), 0, "a denied request reached the server");
+    assert_eq!(
+        *hits.lock().unwrap(),
+        0,
+        "a denied request reached the server"
+    );
 }
 
 #[test]
@@ -373,7 +399,10 @@ fn a_denied_name_covers_its_addresses_and_allowed_names_connect() {
         ),
     );
     let out = r
-        .call("fetch_url", json!({ "url": format!("http://localhost:{port}/") }))
+        .call(
+            "fetch_url",
+            json!({ "url": format!("http://localhost:{port}/") }),
+        )
         .unwrap()
         .content;
     assert!(out.contains("HTTP 200") && out.contains("hello"), "{out}");
@@ -387,7 +416,10 @@ fn a_denied_name_covers_its_addresses_and_allowed_names_connect() {
         ),
     );
     let err = r
-        .call("fetch_url", json!({ "url": format!("http://allowed.com@127.0.0.1:{port}/") }))
+        .call(
+            "fetch_url",
+            json!({ "url": format!("http://allowed.com@127.0.0.1:{port}/") }),
+        )
         .unwrap_err();
     assert!(matches!(err, ToolError::Denied { .. }), "{err}");
 }
@@ -424,7 +456,10 @@ fn bash_gets_no_network_when_rules_name_hosts() {
         for decision in [Verdict::Allow, Verdict::Deny] {
             let r = runner(
                 &dir,
-                config(Mode::FullAccess, vec![rule(Action::Network, pattern, decision)]),
+                config(
+                    Mode::FullAccess,
+                    vec![rule(Action::Network, pattern, decision)],
+                ),
             );
             let err = r
                 .call("bash", json!({ "command": "true", "network": true }))
@@ -456,11 +491,17 @@ fn bash_does_not_inherit_secrets() {
     let r = runner(&dir, cfg);
     let out = r.call("bash", json!({ "command": "env" })).unwrap().content;
     assert!(!out.contains("hunter2"), "{out}");
-    assert!(out.contains("PATH=") && out.contains("OURO_TEST_PASSED=visible"), "{out}");
+    assert!(
+        out.contains("PATH=") && out.contains("OURO_TEST_PASSED=visible"),
+        "{out}"
+    );
     let mut bad = config(Mode::WorkspaceWrite, vec![]);
     bad.pass_env = vec!["GITHUB_TOKEN".to_string()];
     let err = bad.compile(dir.path()).unwrap_err().to_string();
-    assert!(err.contains("GITHUB_TOKEN") && err.contains("secret"), "{err}");
+    assert!(
+        err.contains("GITHUB_TOKEN") && err.contains("secret"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -488,7 +529,12 @@ fn secret_files_are_protected_by_default() {
         let d = policy.check_path(Action::Read, &Path::new("/ws").join(path));
         assert_eq!(d.verdict, Verdict::Deny, "{path}");
     }
-    for path in ["keys/id_rsa.pub", "src/id_map.rs", "environment.md", "src/main.rs"] {
+    for path in [
+        "keys/id_rsa.pub",
+        "src/id_map.rs",
+        "environment.md",
+        "src/main.rs",
+    ] {
         let d = policy.check_path(Action::Read, &Path::new("/ws").join(path));
         assert_eq!(d.verdict, Verdict::Allow, "{path}");
     }
@@ -498,7 +544,14 @@ fn git(ws: &Path, args: &[&str]) {
     let status = std::process::Command::new("git")
         .arg("-C")
         .arg(ws)
-        .args(["-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"])
+        .args([
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "-c",
+            "commit.gpgsign=false",
+        ])
         .args(args)
         .output()
         .unwrap();
@@ -532,7 +585,11 @@ fn git_does_not_print_a_committed_secret() {
             Ok(out) => panic!("{line} ran: {}", out.content),
         }
     }
-    for line in ["git status --short", "git log --oneline", "git diff --stat HEAD"] {
+    for line in [
+        "git status --short",
+        "git log --oneline",
+        "git diff --stat HEAD",
+    ] {
         let out = r.call("bash", json!({ "command": line })).unwrap().content;
         assert!(!out.contains("hunter2"), "{line}: {out}");
     }

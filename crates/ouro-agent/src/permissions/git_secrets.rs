@@ -17,10 +17,36 @@ use super::command::Word;
 
 /// Subcommands that never print file contents, whatever their options.
 const QUIET: [&str; 30] = [
-    "status", "branch", "switch", "rm", "mv", "init", "clone", "fetch", "pull", "push", "merge",
-    "rebase", "tag", "remote", "rev-parse", "ls-files", "ls-tree", "ls-remote", "describe",
-    "shortlog", "config", "worktree", "clean", "cherry-pick", "revert", "gc", "version", "help",
-    "rev-list", "merge-base",
+    "status",
+    "branch",
+    "switch",
+    "rm",
+    "mv",
+    "init",
+    "clone",
+    "fetch",
+    "pull",
+    "push",
+    "merge",
+    "rebase",
+    "tag",
+    "remote",
+    "rev-parse",
+    "ls-files",
+    "ls-tree",
+    "ls-remote",
+    "describe",
+    "shortlog",
+    "config",
+    "worktree",
+    "clean",
+    "cherry-pick",
+    "revert",
+    "gc",
+    "version",
+    "help",
+    "rev-list",
+    "merge-base",
 ];
 
 /// Subcommands that print contents only with a patch option (`-p`, `--patch`...).
@@ -141,7 +167,13 @@ pub fn tracked_denied_path(workspace: &Path, denied: impl Fn(&Path) -> bool) -> 
     let top = PathBuf::from(top.trim_end_matches('\n'));
     let objects = git(
         &top,
-        &["rev-list", "--objects", "--all", "--reflog", "--indexed-objects"],
+        &[
+            "rev-list",
+            "--objects",
+            "--all",
+            "--reflog",
+            "--indexed-objects",
+        ],
     )?;
     objects
         .lines()

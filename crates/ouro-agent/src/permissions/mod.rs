@@ -288,13 +288,12 @@ impl Rule {
                 (words.join(" "), Matcher::Command(words))
             }
             Action::Network => {
-                let host = network::HostPattern::new(pattern).map_err(|message| {
-                    PolicyError::Host {
+                let host =
+                    network::HostPattern::new(pattern).map_err(|message| PolicyError::Host {
                         index: at,
                         pattern: pattern.to_string(),
                         message,
-                    }
-                })?;
+                    })?;
                 (pattern.to_string(), Matcher::Host(host))
             }
             Action::Gpu | Action::Database => {
@@ -579,7 +578,11 @@ impl Policy {
             .find_map(|w| git_secrets::prints_contents(w))?;
         let path = git_secrets::tracked_denied_path(&self.workspace, |p| self.read_denied(p))?;
         let rule = self.check_path(Action::Read, &path).rule;
-        let shown = path.strip_prefix(&self.workspace).unwrap_or(&path).display().to_string();
+        let shown = path
+            .strip_prefix(&self.workspace)
+            .unwrap_or(&path)
+            .display()
+            .to_string();
         Some(format!(
             "{rule}: the repository holds `{shown}` and `git {sub}` can print stored file contents"
         ))

@@ -113,8 +113,7 @@ impl HostPattern {
     pub fn new(pattern: &str) -> Result<Self, String> {
         let bare = pattern.trim();
         if let Some((addr, bits)) = bare.split_once('/') {
-            let ip = parse_address(addr)
-                .ok_or_else(|| format!("`{addr}` is not an IP address"))?;
+            let ip = parse_address(addr).ok_or_else(|| format!("`{addr}` is not an IP address"))?;
             let max = if ip.is_ipv4() { 32 } else { 128 };
             let bits: u8 = bits
                 .parse()

@@ -85,10 +85,10 @@ impl Walker {
                     self.list(list, depth);
                 }
             }
-            Err(e) => self
-                .out
-                .unresolved
-                .push(format!("cannot parse `{}`: {e}", crate::text::truncate(text, 200))),
+            Err(e) => self.out.unresolved.push(format!(
+                "cannot parse `{}`: {e}",
+                crate::text::truncate(text, 200)
+            )),
         }
     }
 
@@ -132,7 +132,10 @@ impl Walker {
         match compound {
             C::Arithmetic(a) => self.arithmetic(&a.expr, depth),
             C::ArithmeticForClause(f) => {
-                for expr in [&f.initializer, &f.condition, &f.updater].into_iter().flatten() {
+                for expr in [&f.initializer, &f.condition, &f.updater]
+                    .into_iter()
+                    .flatten()
+                {
                     self.arithmetic(expr, depth);
                 }
                 self.list(&f.body.list, depth);
@@ -363,7 +366,15 @@ mod tests {
         assert!(ok);
         assert_eq!(
             c,
-            ["git status", "cargo test", "ls", "pwd", "cd x", "make", "tail"]
+            [
+                "git status",
+                "cargo test",
+                "ls",
+                "pwd",
+                "cd x",
+                "make",
+                "tail"
+            ]
         );
     }
 
@@ -400,7 +411,14 @@ mod tests {
 
     #[test]
     fn unterminated_input_does_not_panic() {
-        for line in ["echo 'abc", "echo \"abc", "echo $(abc", "echo `abc", "x\\", "cat <<EOF"] {
+        for line in [
+            "echo 'abc",
+            "echo \"abc",
+            "echo $(abc",
+            "echo `abc",
+            "x\\",
+            "cat <<EOF",
+        ] {
             let _ = analyse(line);
         }
     }

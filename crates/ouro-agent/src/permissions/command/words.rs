@@ -260,7 +260,17 @@ mod tests {
 
     #[test]
     fn expansions_are_dynamic() {
-        for text in ["$X", "${X}", "$(echo rm)", "`echo rm`", "r?", "[r]m", "r*", "{r,x}m", "$((1))"] {
+        for text in [
+            "$X",
+            "${X}",
+            "$(echo rm)",
+            "`echo rm`",
+            "r?",
+            "[r]m",
+            "r*",
+            "{r,x}m",
+            "$((1))",
+        ] {
             assert_eq!(value(text), None, "{text}");
         }
         assert_eq!(value("'r?'").as_deref(), Some("r?"));

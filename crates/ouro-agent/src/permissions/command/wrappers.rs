@@ -53,7 +53,10 @@ fn wrapper(program: &str) -> Option<Options> {
         "nice" => opts("n", &["--adjustment"]),
         "stdbuf" => opts("ioe", &["--input", "--output", "--error"]),
         "time" => opts("fo", &["--format", "--output"]),
-        "ionice" => opts("cnpPu", &["--class", "--classdata", "--pid", "--pgid", "--uid"]),
+        "ionice" => opts(
+            "cnpPu",
+            &["--class", "--classdata", "--pid", "--pgid", "--uid"],
+        ),
         "strace" => opts("abeEIoOpPsSuX", &["--output", "--signal", "--trace"]),
         "doas" => opts("uC", &[]),
         "pkexec" => opts("", &["--user"]),
@@ -79,7 +82,10 @@ fn wrapper(program: &str) -> Option<Options> {
         },
         "chrt" => Options {
             operands: 1,
-            ..opts("TPD", &["--sched-runtime", "--sched-period", "--sched-deadline"])
+            ..opts(
+                "TPD",
+                &["--sched-runtime", "--sched-period", "--sched-deadline"],
+            )
         },
         "chroot" => Options {
             operands: 1,
@@ -150,10 +156,18 @@ pub fn inner(words: &[Word]) -> Vec<Inner> {
 fn wrapped(program: &str, args: &[Word], options: &Options) -> Vec<Inner> {
     let mut found = Vec::new();
     if program == "env" {
-        found.extend(option_values(args, "S", &["--split-string"]).into_iter().map(script));
+        found.extend(
+            option_values(args, "S", &["--split-string"])
+                .into_iter()
+                .map(script),
+        );
     }
     if program == "flock" {
-        found.extend(option_values(args, "c", &["--command"]).into_iter().map(script));
+        found.extend(
+            option_values(args, "c", &["--command"])
+                .into_iter()
+                .map(script),
+        );
         if !found.is_empty() {
             return found;
         }
@@ -425,7 +439,9 @@ mod tests {
     use super::*;
 
     fn words(line: &str) -> Vec<Word> {
-        line.split(' ').map(|w| Word::Literal(w.to_string())).collect()
+        line.split(' ')
+            .map(|w| Word::Literal(w.to_string()))
+            .collect()
     }
 
     fn command(line: &str) -> Inner {
