@@ -161,16 +161,17 @@ fn is_candidate(path: &str) -> bool {
 }
 
 /// The workspace's files (respecting `.gitignore`; hidden folders such as `.git` and
-/// `.ouro` skipped), relative, `/`-separated, sorted.
+/// `.ouro` skipped), relative, `/`-separated, sorted; the walk stops after
+/// [`crate::walk::MAX_WALK_ENTRIES`] entries.
 pub fn list_files(root: &Path) -> Vec<String> {
-    let mut files: Vec<String> = ignore::WalkBuilder::new(root)
-        .hidden(true)
+    let mut walk = ignore::WalkBuilder::new(root);
+    walk.hidden(true)
         .git_ignore(true)
         .require_git(false)
         // Ignore files above the workspace do not apply: a loop worktree sits inside its
         // repository's ignored `.ouro/`, which would hide every file.
-        .parents(false)
-        .build()
+        .parents(false);
+    let mut files: Vec<String> = crate::walk::Bounded::new(&walk, crate::walk::MAX_WALK_ENTRIES)
         .filter_map(Result::ok)
         .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
         .filter(|e| e.metadata().is_ok_and(|m| m.len() <= MAX_FILE_BYTES))

@@ -264,7 +264,10 @@ impl Tool for ApplyPatch {
         for (path, content) in &results {
             match content {
                 Some(text) => ctx.write_text(path, text)?,
-                None => std::fs::remove_file(path).map_err(|e| ctx.io_error("delete", path, e))?,
+                None => ctx
+                    .workspace
+                    .remove_file(path)
+                    .map_err(|e| ctx.io_error("delete", path, e))?,
             }
         }
         Ok(ToolOutput::text(ctx, &summary.join("\n")))

@@ -195,6 +195,8 @@ pub struct Limits {
     pub max_timeout: Duration,
     /// The most bytes `fetch_url` downloads.
     pub max_fetch_bytes: u64,
+    /// The most entries one `list` or `grep` walk visits (then it stops with a note).
+    pub max_walk_entries: usize,
 }
 
 impl Default for Limits {
@@ -205,6 +207,7 @@ impl Default for Limits {
             default_timeout: Duration::from_secs(120),
             max_timeout: Duration::from_secs(1800),
             max_fetch_bytes: 2 * 1024 * 1024,
+            max_walk_entries: crate::walk::MAX_WALK_ENTRIES,
         }
     }
 }
@@ -238,24 +241,13 @@ impl ToolContext {
         }
     }
 
-    /// Reads a UTF-8 text file, refusing files over the size limit and binary files.
+    /// Reads a UTF-8 text file, refusing files over the size limit, binary files and any
+    /// path whose use would follow a symbolic link (see [`crate::beneath`]).
     pub fn read_text(&self, abs: &Path) -> Result<String, ToolError> {
-        let meta = std::fs::metadata(abs).map_err(|e| self.io_error("read", abs, e))?;
-        if !meta.is_file() {
-            return Err(self.io_error("read", abs, std::io::Error::other("not a regular file")));
-        }
-        if meta.len() > self.limits.max_file_bytes {
-            return Err(self.io_error(
-                "read",
-                abs,
-                std::io::Error::other(format!(
-                    "file is {} bytes, over the {}-byte limit",
-                    meta.len(),
-                    self.limits.max_file_bytes
-                )),
-            ));
-        }
-        let bytes = std::fs::read(abs).map_err(|e| self.io_error("read", abs, e))?;
+        let bytes = self
+            .workspace
+            .read_file(abs, self.limits.max_file_bytes)
+            .map_err(|e| self.io_error("read", abs, e))?;
         String::from_utf8(bytes).map_err(|_| {
             self.io_error(
                 "read",
@@ -265,13 +257,11 @@ impl ToolContext {
         })
     }
 
-    /// Writes a file, creating its parent directories.
+    /// Writes a file, creating its parent directories, following no symbolic link.
     pub fn write_text(&self, abs: &Path, content: &str) -> Result<(), ToolError> {
-        if let Some(parent) = abs.parent() {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| self.io_error("create directory", parent, e))?;
-        }
-        std::fs::write(abs, content).map_err(|e| self.io_error("write", abs, e))
+        self.workspace
+            .write_file(abs, content.as_bytes())
+            .map_err(|e| self.io_error("write", abs, e))
     }
 }
 
