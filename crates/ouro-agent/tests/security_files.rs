@@ -109,12 +109,13 @@ fn swapping_links_under_the_file_tools_never_leaks_or_escapes() {
     });
     let stop = Arc::new(AtomicBool::new(false));
     let out_file = s.outside().join("f.txt");
-    let file_targets = vec![out_file.clone(), s.ws.join(".env"), PathBuf::from(".env")];
-    let dir_targets = vec![s.outside()];
+    // Reads are swapped to the hidden `.env` too; writes only out of the workspace (the
+    // default policy hides `.env` from reads but lets the agent write it).
+    let read_targets = vec![out_file.clone(), s.ws.join(".env"), PathBuf::from(".env")];
     let threads = [
-        (s.ws.join("a.txt"), "inside\n", file_targets.clone()),
-        (s.ws.join("w.txt"), "inside\n", file_targets),
-        (s.ws.join("d"), "dir/", dir_targets),
+        (s.ws.join("a.txt"), "inside\n", read_targets),
+        (s.ws.join("w.txt"), "inside\n", vec![out_file.clone()]),
+        (s.ws.join("d"), "dir/", vec![s.outside()]),
     ]
     .map(|(path, regular, targets)| {
         let stop = stop.clone();

@@ -176,13 +176,7 @@ impl Sandbox {
             Ok(()) => "seccomp: yes".to_string(),
             Err(why) => format!("seccomp: no ({why})"),
         };
-        let files = if crate::beneath::has_openat2() {
-            "file tools: openat2 beneath the workspace, no links followed"
-        } else {
-            "file tools: component walk with O_NOFOLLOW (no openat2)"
-        };
-        let mut out =
-            format!("sandbox: {landlock}; {netns}; {mountns}; {pidns}; {seccomp}; {files}");
+        let mut out = format!("sandbox: {landlock}; {netns}; {mountns}; {pidns}; {seccomp}");
         for m in self.missing() {
             out.push_str(&format!("\n  missing: {m}"));
         }
@@ -527,6 +521,7 @@ mod tests {
         };
         let without = Sandbox {
             mountns: Err("EPERM".into()),
+            pidns: Err("EPERM".into()),
             ..probed.clone()
         };
         let c = without

@@ -76,7 +76,7 @@ pub fn become_init() -> std::io::Result<()> {
         }
         let mut status = 0;
         while libc::waitpid(pid, &mut status, 0) < 0 {
-            if *libc::__errno_location() != libc::EINTR {
+            if std::io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
                 libc::_exit(127);
             }
         }

@@ -108,6 +108,12 @@ impl UnixSocketFilter {
     }
 }
 
+impl Default for UnixSocketFilter {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// Whether this kernel accepts seccomp filters (`PR_GET_SECCOMP` answers).
 pub fn probe() -> Result<(), String> {
     // SAFETY: PR_GET_SECCOMP takes no pointers.

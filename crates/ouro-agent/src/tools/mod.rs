@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::audit::{AuditError, AuditLog};
-use crate::permissions::{Action, Policy};
+use crate::permissions::{Action, Policy, Verdict};
 use crate::sandbox::{Sandbox, SandboxError};
 use crate::workspace::{PathError, Workspace};
 
@@ -241,9 +241,31 @@ impl ToolContext {
         }
     }
 
-    /// Reads a UTF-8 text file, refusing files over the size limit, binary files and any
-    /// path whose use would follow a symbolic link (see [`crate::beneath`]).
+    /// Refuses to use `abs` when the policy denies `action` on it. The runner checked the path
+    /// a call named as it resolved then; a tool resolves it again when it runs, and a link
+    /// swapped in between (by a process an earlier command left running) could make that a
+    /// denied path such as `.env`. So the use is checked too, on exactly the path that is then
+    /// opened without following links (see [`crate::beneath`]); the refusal is audited.
+    fn check_use(&self, action: Action, abs: &Path) -> Result<(), ToolError> {
+        let decision = self.policy.check_path(action, abs);
+        if decision.verdict != Verdict::Deny {
+            return Ok(());
+        }
+        let resource = self.rel(abs);
+        let rule = format!("{} (checked again at use)", decision.rule);
+        self.audit
+            .record("file", action.as_str(), &resource, "deny", &rule)?;
+        Err(ToolError::Denied {
+            action,
+            resource,
+            rule,
+        })
+    }
+
+    /// Reads a UTF-8 text file, refusing denied paths, files over the size limit, binary files
+    /// and any path whose use would follow a symbolic link.
     pub fn read_text(&self, abs: &Path) -> Result<String, ToolError> {
+        self.check_use(Action::Read, abs)?;
         let bytes = self
             .workspace
             .read_file(abs, self.limits.max_file_bytes)
@@ -257,11 +279,21 @@ impl ToolContext {
         })
     }
 
-    /// Writes a file, creating its parent directories, following no symbolic link.
+    /// Writes a file, creating its parent directories; refuses denied paths and follows no
+    /// symbolic link.
     pub fn write_text(&self, abs: &Path, content: &str) -> Result<(), ToolError> {
+        self.check_use(Action::Write, abs)?;
         self.workspace
             .write_file(abs, content.as_bytes())
             .map_err(|e| self.io_error("write", abs, e))
+    }
+
+    /// Removes a file; refuses denied paths and follows no symbolic link.
+    pub fn remove_file(&self, abs: &Path) -> Result<(), ToolError> {
+        self.check_use(Action::Write, abs)?;
+        self.workspace
+            .remove_file(abs)
+            .map_err(|e| self.io_error("delete", abs, e))
     }
 }
 
