@@ -56,10 +56,7 @@ fn names(rel: &Path) -> io::Result<Vec<&OsStr>> {
             _ => {
                 return Err(io::Error::new(
                     io::ErrorKind::InvalidInput,
-                    format!(
-                        "`{}` must be a relative path without `..`",
-                        rel.display()
-                    ),
+                    format!("`{}` must be a relative path without `..`", rel.display()),
                 ));
             }
         }
@@ -93,7 +90,11 @@ pub fn open(
     let names = names(rel)?;
     let flags = flags | OFlags::CLOEXEC | OFlags::NOFOLLOW;
     if resolver == Resolver::Best && has_openat2() {
-        let target: &Path = if names.is_empty() { Path::new(".") } else { rel };
+        let target: &Path = if names.is_empty() {
+            Path::new(".")
+        } else {
+            rel
+        };
         let how = ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS;
         match rustix::fs::openat2(dir, target, flags, mode, how) {
             Err(Errno::NOSYS) => NO_OPENAT2.store(true, Ordering::Relaxed),
@@ -110,11 +111,7 @@ pub fn open(
 
 /// Opens each of `names` in turn as a directory below `dir` (creating missing ones when
 /// `create`), never following a link; `None` when `names` is empty (`dir` itself).
-fn walk_dirs(
-    dir: BorrowedFd<'_>,
-    names: &[&OsStr],
-    create: bool,
-) -> io::Result<Option<OwnedFd>> {
+fn walk_dirs(dir: BorrowedFd<'_>, names: &[&OsStr], create: bool) -> io::Result<Option<OwnedFd>> {
     let mut current: Option<OwnedFd> = None;
     for name in names {
         let base = current.as_ref().map_or(dir, |fd| fd.as_fd());
@@ -252,7 +249,12 @@ mod tests {
         symlink("sub", ws.join("inner-link")).unwrap();
         for resolver in [Resolver::Best, Resolver::Walk] {
             assert_eq!(read_with(&root, "sub/a.txt", resolver).unwrap(), "inside");
-            for bad in ["file-link", "dir-link/secret", "inner-link/a.txt", "../secret"] {
+            for bad in [
+                "file-link",
+                "dir-link/secret",
+                "inner-link/a.txt",
+                "../secret",
+            ] {
                 assert!(
                     read_with(&root, bad, resolver).is_err(),
                     "{bad} via {resolver:?} opened"
@@ -268,14 +270,20 @@ mod tests {
         let (dir, root) = setup();
         let ws = dir.path().join("ws");
         write(root.as_fd(), Path::new("new/deep/f.txt"), b"hi").unwrap();
-        assert_eq!(std::fs::read_to_string(ws.join("new/deep/f.txt")).unwrap(), "hi");
+        assert_eq!(
+            std::fs::read_to_string(ws.join("new/deep/f.txt")).unwrap(),
+            "hi"
+        );
         write(root.as_fd(), Path::new("sub/a.txt"), b"x").unwrap();
         assert_eq!(std::fs::read_to_string(ws.join("sub/a.txt")).unwrap(), "x");
         symlink(dir.path().join("secret"), ws.join("link")).unwrap();
         symlink(dir.path(), ws.join("dlink")).unwrap();
         assert!(write(root.as_fd(), Path::new("link"), b"pwned").is_err());
         assert!(write(root.as_fd(), Path::new("dlink/new.txt"), b"pwned").is_err());
-        assert_eq!(std::fs::read_to_string(dir.path().join("secret")).unwrap(), "outside");
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("secret")).unwrap(),
+            "outside"
+        );
         assert!(!dir.path().join("new.txt").exists());
         let fifo = std::ffi::CString::new(ws.join("fifo").to_str().unwrap()).unwrap();
         // SAFETY: a valid NUL-terminated path.

@@ -74,4 +74,3 @@ impl CappedBuffer {
         (String::from_utf8_lossy(&self.kept).into_owned(), total)
     }
 }
-

@@ -41,8 +41,7 @@ impl Setup {
         let ws = workspace.root().to_path_buf();
         let policy = Arc::new(config.compile(&ws).unwrap());
         let audit = Arc::new(
-            ouro_agent::audit::AuditLog::open(&dir.path().join("audit.jsonl"), "red-team")
-                .unwrap(),
+            ouro_agent::audit::AuditLog::open(&dir.path().join("audit.jsonl"), "red-team").unwrap(),
         );
         let ctx = ToolContext {
             workspace,
@@ -79,9 +78,8 @@ fn swapper(path: PathBuf, regular: &'static str, targets: Vec<PathBuf>, stop: Ar
         let _ = std::fs::remove_file(&tmp);
         let _ = std::fs::remove_dir_all(&tmp);
         let made = match i % (targets.len() + 1) {
-            0 if regular.ends_with('/') => std::fs::create_dir(&tmp).and_then(|()| {
-                std::fs::write(tmp.join("f.txt"), "inside\n")
-            }),
+            0 if regular.ends_with('/') => std::fs::create_dir(&tmp)
+                .and_then(|()| std::fs::write(tmp.join("f.txt"), "inside\n")),
             0 => std::fs::write(&tmp, regular),
             n => symlink(&targets[n - 1], &tmp),
         };
@@ -127,7 +125,10 @@ fn swapping_links_under_the_file_tools_never_leaks_or_escapes() {
             0 => ("read_file", json!({"path": "a.txt"})),
             1 => ("read_file", json!({"path": "d/f.txt"})),
             2 => ("write_file", json!({"path": "w.txt", "content": "new\n"})),
-            3 => ("write_file", json!({"path": "d/new.txt", "content": "new\n"})),
+            3 => (
+                "write_file",
+                json!({"path": "d/new.txt", "content": "new\n"}),
+            ),
             _ => (
                 "edit_file",
                 json!({"path": "a.txt", "old_text": "inside", "new_text": "inside"}),
@@ -148,8 +149,14 @@ fn swapping_links_under_the_file_tools_never_leaks_or_escapes() {
     for t in threads {
         t.join().unwrap();
     }
-    println!("10000 calls: {} succeeded, {} refused", outcomes[0], outcomes[1]);
-    assert!(outcomes[0] > 0, "no call ever succeeded: the test proves nothing");
+    println!(
+        "10000 calls: {} succeeded, {} refused",
+        outcomes[0], outcomes[1]
+    );
+    assert!(
+        outcomes[0] > 0,
+        "no call ever succeeded: the test proves nothing"
+    );
     assert_eq!(std::fs::read_to_string(&out_file).unwrap(), OUTSIDE);
     let outside: Vec<_> = std::fs::read_dir(s.outside())
         .unwrap()
@@ -206,7 +213,10 @@ fn wait_gone(tag: &str, what: &str) {
         if left.is_empty() {
             return;
         }
-        assert!(Instant::now() < deadline, "{what} outlived the call: {left:?}");
+        assert!(
+            Instant::now() < deadline,
+            "{what} outlived the call: {left:?}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -260,7 +270,10 @@ fn unix_sockets_on_disk_need_the_network() {
         eprintln!("!!! KERNEL LACKS seccomp: UNIX sockets stay reachable\n{denied}");
         return;
     }
-    assert!(!denied.contains("CONNECTED"), "connected with the network denied: {denied}");
+    assert!(
+        !denied.contains("CONNECTED"),
+        "connected with the network denied: {denied}"
+    );
     let allowed = s.bash(&connect, true);
     assert!(allowed.contains("CONNECTED"), "{allowed}");
     // Common tools still work without UNIX sockets.

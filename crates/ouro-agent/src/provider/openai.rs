@@ -664,7 +664,10 @@ mod tests {
         let err = p
             .complete(&request(vec![Message::user("hi")]), &mut |_| {})
             .unwrap_err();
-        assert!(err.to_string().contains("longer than 1048576 bytes"), "{err}");
+        assert!(
+            err.to_string().contains("longer than 1048576 bytes"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -675,7 +678,8 @@ mod tests {
             .complete(&request(vec![Message::user("hi")]), &mut |_| {})
             .unwrap_err();
         assert!(
-            err.to_string().contains("reply is longer than 33554432 bytes"),
+            err.to_string()
+                .contains("reply is longer than 33554432 bytes"),
             "{err}"
         );
     }

@@ -69,11 +69,13 @@ impl UnixSocketFilter {
             /* 7 */ jump(BPF_JEQ_K, libc::SYS_io_uring_setup as u32, 10, 0),
             /* 8 */ stmt(BPF_RET_K, RET_ALLOW),
             // socket(domain, ...): refuse AF_UNIX.
-            /* 9 */ stmt(BPF_LD_W_ABS, OFF_ARG0),
+            /* 9 */
+            stmt(BPF_LD_W_ABS, OFF_ARG0),
             /* 10 */ jump(BPF_JEQ_K, libc::AF_UNIX as u32, 7, 0),
             /* 11 */ stmt(BPF_RET_K, RET_ALLOW),
             // socketpair(domain, type, ...): refuse AF_UNIX datagrams.
-            /* 12 */ stmt(BPF_LD_W_ABS, OFF_ARG0),
+            /* 12 */
+            stmt(BPF_LD_W_ABS, OFF_ARG0),
             /* 13 */ jump(BPF_JEQ_K, libc::AF_UNIX as u32, 0, 3),
             /* 14 */ stmt(BPF_LD_W_ABS, OFF_ARG1),
             /* 15 */ stmt(BPF_AND_K, SOCK_TYPE_MASK),

@@ -428,8 +428,23 @@ mod tests {
 
     #[test]
     fn detached_processes_end_with_the_call() {
-        let f = Fixture::new();
-        let tag = format!("{}.75", 5_000_000 + std::process::id() % 1_000_000);
+        detached_processes_end(Fixture::new(), "75");
+    }
+
+    /// With the sandbox off there is no PID namespace: the marker sweep must catch them.
+    #[test]
+    fn detached_processes_are_swept_without_a_pid_namespace() {
+        let mut f = Fixture::new();
+        let config = crate::permissions::PermissionsConfig {
+            sandbox: SandboxRequirement::Off,
+            ..Default::default()
+        };
+        f.ctx.policy = std::sync::Arc::new(config.compile(f.ctx.workspace.root()).unwrap());
+        detached_processes_end(f, "25");
+    }
+
+    fn detached_processes_end(f: Fixture, suffix: &str) {
+        let tag = format!("{}.{suffix}", 5_000_000 + std::process::id() % 1_000_000);
         let command = format!(
             "setsid sh -c 'sleep {tag}; touch marker' & nohup sleep {tag} >/dev/null 2>&1 & \
              ( ( sleep {tag} & ) & ); sleep 0.3; echo started"
@@ -438,7 +453,10 @@ mod tests {
         assert!(out.contains("started"), "{out}");
         let deadline = Instant::now() + Duration::from_secs(5);
         while running(&tag) > 0 {
-            assert!(Instant::now() < deadline, "a detached process survived: {out}");
+            assert!(
+                Instant::now() < deadline,
+                "a detached process survived: {out}"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
