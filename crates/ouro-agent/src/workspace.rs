@@ -4,8 +4,15 @@
 //! absolute paths must already lie inside it, `..` may not climb above it, and symbolic
 //! links that lead outside it are refused (the existing part of the path is canonicalized
 //! and checked; the part that does not exist yet is checked lexically).
+//!
+//! Resolving only decides which path the policy checks. Reading, writing and removing go
+//! through [`Workspace::read_file`], [`Workspace::write_file`] and [`Workspace::remove_file`],
+//! which open that same path beneath a handle on the root without following any link (see
+//! [`crate::beneath`]), so a link swapped in after the check cannot redirect the use.
 
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
 /// Why a path was refused or could not be resolved.
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +50,8 @@ pub enum PathError {
 #[derive(Debug, Clone)]
 pub struct Workspace {
     root: PathBuf,
+    /// A handle on the root, opened once: file uses resolve beneath it.
+    dir: Arc<OwnedFd>,
 }
 
 impl Workspace {
@@ -59,7 +68,45 @@ impl Workspace {
                 source: std::io::Error::new(std::io::ErrorKind::NotADirectory, "not a directory"),
             });
         }
-        Ok(Self { root })
+        let dir = crate::beneath::open_root(&root).map_err(|source| PathError::Root {
+            path: given.display().to_string(),
+            source,
+        })?;
+        Ok(Self {
+            root,
+            dir: Arc::new(dir),
+        })
+    }
+
+    /// `abs` relative to the root, for the opens beneath it.
+    fn beneath<'a>(&self, abs: &'a Path) -> std::io::Result<&'a Path> {
+        abs.strip_prefix(&self.root).map_err(|_| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!(
+                    "`{}` is outside the workspace `{}`",
+                    abs.display(),
+                    self.root.display()
+                ),
+            )
+        })
+    }
+
+    /// Reads the regular file at `abs` (a resolved path), following no link, refusing files
+    /// over `max_bytes`.
+    pub fn read_file(&self, abs: &Path, max_bytes: u64) -> std::io::Result<Vec<u8>> {
+        crate::beneath::read(self.dir.as_fd(), self.beneath(abs)?, max_bytes)
+    }
+
+    /// Writes `data` to the file at `abs` (a resolved path), creating its parent
+    /// directories, following no link.
+    pub fn write_file(&self, abs: &Path, data: &[u8]) -> std::io::Result<()> {
+        crate::beneath::write(self.dir.as_fd(), self.beneath(abs)?, data)
+    }
+
+    /// Removes the file at `abs` (a resolved path), following no link.
+    pub fn remove_file(&self, abs: &Path) -> std::io::Result<()> {
+        crate::beneath::remove(self.dir.as_fd(), self.beneath(abs)?)
     }
 
     /// The canonical root directory.

@@ -388,6 +388,14 @@ pub enum ProviderError {
         /// The timeout.
         secs: u64,
     },
+    /// The whole reply took longer than the total time limit (data kept trickling in).
+    #[error("{url}: the reply took longer than {secs} s (total time limit)")]
+    Deadline {
+        /// The endpoint.
+        url: String,
+        /// The limit.
+        secs: u64,
+    },
     /// Every attempt failed; `last` is the final failure.
     #[error("gave up after {attempts} attempts: {last}")]
     RetriesExhausted {

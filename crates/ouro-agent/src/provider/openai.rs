@@ -26,6 +26,12 @@ use super::{
 /// The most bytes of a non-streamed body (an error or a plain JSON reply) that are read.
 const MAX_BODY_BYTES: u64 = 4 * 1024 * 1024;
 
+/// The longest line of a streamed reply (a server that never ends a line cannot fill memory).
+const MAX_LINE_BYTES: u64 = 1024 * 1024;
+
+/// The most bytes of one streamed reply.
+const MAX_STREAM_BYTES: u64 = 32 * 1024 * 1024;
+
 /// How often a waiting request looks at the cancel flag.
 const POLL: Duration = Duration::from_millis(50);
 
@@ -44,6 +50,9 @@ pub struct OpenAiConfig {
     pub connect_timeout: Duration,
     /// The longest wait for the next piece of the response.
     pub read_timeout: Duration,
+    /// The longest a whole reply may take, however steadily it trickles in (keep-alive
+    /// comments included).
+    pub total_timeout: Duration,
     /// Retries of transient failures.
     pub retry: RetryPolicy,
 }
@@ -58,6 +67,7 @@ impl OpenAiConfig {
             tool_calls: ToolCallMode::Native,
             connect_timeout: Duration::from_secs(10),
             read_timeout: Duration::from_secs(300),
+            total_timeout: Duration::from_secs(1800),
             retry: RetryPolicy::default(),
         }
     }
@@ -89,6 +99,8 @@ enum Wire {
     Line(String),
     Body(String),
     Failed(String),
+    /// The reply broke a size limit (not worth retrying).
+    TooLarge(String),
     End,
 }
 
@@ -195,12 +207,19 @@ impl OpenAiProvider {
         on_delta: &mut dyn FnMut(&StreamDelta),
         streamed: &mut bool,
     ) -> Result<ChatResponse, (ProviderError, Option<Duration>)> {
+        let started = Instant::now();
         let rx = self.spawn(body.to_string());
         let next = || -> Result<Wire, ProviderError> {
             let idle = Instant::now();
             loop {
                 if req.cancel.is_cancelled() {
                     return Err(ProviderError::Cancelled);
+                }
+                if started.elapsed() > self.config.total_timeout {
+                    return Err(ProviderError::Deadline {
+                        url: self.url.clone(),
+                        secs: self.config.total_timeout.as_secs(),
+                    });
                 }
                 match rx.recv_timeout(POLL) {
                     Ok(wire) => return Ok(wire),
@@ -293,6 +312,7 @@ impl OpenAiProvider {
                     };
                     return Err((e, None));
                 }
+                Wire::TooLarge(message) => return Err((self.malformed(message), None)),
                 Wire::Head { .. } | Wire::Body(_) => {}
             }
         }
@@ -347,13 +367,28 @@ fn worker(agent: ureq::Agent, url: String, key: Option<String>, body: String, tx
         return;
     }
     let mut line = Vec::new();
+    let mut total = 0u64;
     loop {
         line.clear();
-        let wire = match reader.read_until(b'\n', &mut line) {
+        let wire = match (&mut reader)
+            .take(MAX_LINE_BYTES + 1)
+            .read_until(b'\n', &mut line)
+        {
             Ok(0) => Wire::End,
-            Ok(_) => {
-                let text = String::from_utf8_lossy(&line);
-                Wire::Line(text.trim_end_matches(['\n', '\r']).to_string())
+            Ok(n) => {
+                total += n as u64;
+                if n as u64 > MAX_LINE_BYTES {
+                    Wire::TooLarge(format!(
+                        "a line of the stream is longer than {MAX_LINE_BYTES} bytes"
+                    ))
+                } else if total > MAX_STREAM_BYTES {
+                    Wire::TooLarge(format!(
+                        "the streamed reply is longer than {MAX_STREAM_BYTES} bytes"
+                    ))
+                } else {
+                    let text = String::from_utf8_lossy(&line);
+                    Wire::Line(text.trim_end_matches(['\n', '\r']).to_string())
+                }
             }
             Err(e) => Wire::Failed(e.to_string()),
         };
@@ -576,6 +611,76 @@ mod tests {
             parse_completion(r#"{"error":{"message":"bad model"}}"#)
                 .unwrap_err()
                 .contains("bad model")
+        );
+    }
+
+    /// A server that answers one request with an SSE head and then writes `chunk` every
+    /// `every` until the client goes away.
+    fn endless_server(chunk: &'static [u8], every: Duration) -> String {
+        use std::io::Write;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            let Ok((mut stream, _)) = listener.accept() else {
+                return;
+            };
+            let mut buf = [0u8; 65536];
+            let _ = std::io::Read::read(&mut stream, &mut buf);
+            let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\r\n";
+            if stream.write_all(head.as_bytes()).is_err() {
+                return;
+            }
+            while stream.write_all(chunk).is_ok() {
+                std::thread::sleep(every);
+            }
+        });
+        url
+    }
+
+    fn provider(url: &str, total: Duration) -> OpenAiProvider {
+        let mut config = OpenAiConfig::new(url, "m");
+        config.total_timeout = total;
+        config.read_timeout = Duration::from_secs(5);
+        config.retry.max_retries = 0;
+        OpenAiProvider::new(config).unwrap()
+    }
+
+    #[test]
+    fn keep_alives_cannot_stretch_a_reply_past_the_total_limit() {
+        let url = endless_server(b": keep-alive\n\n", Duration::from_millis(50));
+        let mut p = provider(&url, Duration::from_secs(1));
+        let started = Instant::now();
+        let err = p
+            .complete(&request(vec![Message::user("hi")]), &mut |_| {})
+            .unwrap_err();
+        assert!(matches!(err, ProviderError::Deadline { .. }), "{err}");
+        assert!(started.elapsed() < Duration::from_secs(10));
+    }
+
+    #[test]
+    fn a_line_without_end_is_refused_at_the_line_limit() {
+        let url = endless_server(&[b'x'; 64 * 1024], Duration::ZERO);
+        let mut p = provider(&url, Duration::from_secs(60));
+        let err = p
+            .complete(&request(vec![Message::user("hi")]), &mut |_| {})
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("longer than 1048576 bytes"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_reply_is_refused_at_the_stream_limit() {
+        let url = endless_server(b": padding padding padding padding\n", Duration::ZERO);
+        let mut p = provider(&url, Duration::from_secs(60));
+        let err = p
+            .complete(&request(vec![Message::user("hi")]), &mut |_| {})
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("reply is longer than 33554432 bytes"),
+            "{err}"
         );
     }
 }

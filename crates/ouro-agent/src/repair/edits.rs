@@ -487,12 +487,11 @@ pub fn write_all(
         let target = workspace
             .resolve(path)
             .map_err(|e| EditError::Io(format!("{path}: {e}")))?;
-        if std::fs::symlink_metadata(&target).is_ok_and(|m| m.file_type().is_symlink()) {
-            return Err(EditError::Io(format!(
-                "{path}: refusing to write through a symlink"
-            )));
-        }
-        std::fs::write(&target, text).map_err(|e| EditError::Io(format!("write {path}: {e}")))?;
+        // Opened beneath the root without following links, so a link swapped in after the
+        // resolve cannot redirect the write (see `crate::beneath`).
+        workspace
+            .write_file(&target, text.as_bytes())
+            .map_err(|e| EditError::Io(format!("write {path}: {e}")))?;
         written.push(path.clone());
     }
     Ok(written)

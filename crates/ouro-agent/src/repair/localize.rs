@@ -7,6 +7,7 @@
 //! only (a bug fix does not edit the test that reveals it).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::os::fd::AsFd;
 use std::path::Path;
 
 use regex::Regex;
@@ -161,16 +162,17 @@ fn is_candidate(path: &str) -> bool {
 }
 
 /// The workspace's files (respecting `.gitignore`; hidden folders such as `.git` and
-/// `.ouro` skipped), relative, `/`-separated, sorted.
+/// `.ouro` skipped), relative, `/`-separated, sorted; the walk stops after
+/// [`crate::walk::MAX_WALK_ENTRIES`] entries.
 pub fn list_files(root: &Path) -> Vec<String> {
-    let mut files: Vec<String> = ignore::WalkBuilder::new(root)
-        .hidden(true)
+    let mut walk = ignore::WalkBuilder::new(root);
+    walk.hidden(true)
         .git_ignore(true)
         .require_git(false)
         // Ignore files above the workspace do not apply: a loop worktree sits inside its
         // repository's ignored `.ouro/`, which would hide every file.
-        .parents(false)
-        .build()
+        .parents(false);
+    let mut files: Vec<String> = crate::walk::Bounded::new(&walk, crate::walk::MAX_WALK_ENTRIES)
         .filter_map(Result::ok)
         .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
         .filter(|e| e.metadata().is_ok_and(|m| m.len() <= MAX_FILE_BYTES))
@@ -289,13 +291,7 @@ pub fn locate(request: &LocateRequest<'_>) -> Located {
     let texts: BTreeMap<&String, String> = files
         .iter()
         .filter(|f| is_candidate(f))
-        .filter_map(|f| {
-            let bytes = std::fs::read(request.root.join(f)).ok()?;
-            if bytes.contains(&0) {
-                return None;
-            }
-            Some((f, String::from_utf8_lossy(&bytes).into_owned()))
-        })
+        .filter_map(|f| Some((f, read_source(request.root, f)?)))
         .collect();
     for (file, text) in &texts {
         let mut points = 0;
@@ -335,6 +331,15 @@ pub fn locate(request: &LocateRequest<'_>) -> Located {
     select(request, &ranked, &texts)
 }
 
+/// The text of the file `path` under `root`, or `None` for binary, oversized or unreadable
+/// files. Read beneath a handle on the root without following links: a file swapped for a
+/// link (to `.env`, or out of the workspace) after the walk is skipped, not read.
+fn read_source(root: &Path, path: &str) -> Option<String> {
+    let dir = crate::beneath::open_root(root).ok()?;
+    let bytes = crate::beneath::read(dir.as_fd(), Path::new(path), MAX_FILE_BYTES).ok()?;
+    (!bytes.contains(&0)).then(|| String::from_utf8_lossy(&bytes).into_owned())
+}
+
 /// Fills the budgets from the ranked files: editable sources (whole, or windows around the
 /// lines that matter) and reference tests.
 fn select(
@@ -353,7 +358,7 @@ fn select(
         let Some(text) = texts
             .get(path)
             .cloned()
-            .or_else(|| std::fs::read_to_string(request.root.join(path)).ok())
+            .or_else(|| read_source(request.root, path))
         else {
             continue;
         };

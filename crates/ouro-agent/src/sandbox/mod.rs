@@ -16,14 +16,20 @@
 //!   *except* those paths (see [`allowlist`] for how, and its limits).
 //! - Network: a new network namespace (nothing but a down loopback) where the kernel allows
 //!   it, plus Landlock TCP connect/bind denial on ABI >= 4; ABI >= 6 also scopes signals and
-//!   abstract UNIX sockets to the sandbox.
+//!   abstract UNIX sockets to the sandbox; a seccomp filter refuses UNIX sockets, which reach
+//!   sockets on disk ([`seccomp`]).
+//! - Lifetime: each command is PID 1 of its own PID namespace, so nothing it starts outlives
+//!   it ([`pidns`]); without one, the caller sweeps by an environment marker ([`reap`]).
 
 pub mod allowlist;
 pub mod env;
 mod landlock;
 pub mod mountns;
 pub mod netns;
+pub mod pidns;
 pub mod profile;
+pub mod reap;
+pub mod seccomp;
 mod unshare;
 
 use std::os::unix::fs::MetadataExt;
@@ -33,6 +39,7 @@ use std::process::Command;
 
 pub use mountns::MountnsMode;
 pub use netns::NetnsMode;
+pub use pidns::PidnsMode;
 pub use profile::{Profile, ScanError};
 
 use crate::permissions::SandboxRequirement;
@@ -63,6 +70,8 @@ pub struct Sandbox {
     landlock: Result<i32, String>,
     netns: Result<NetnsMode, String>,
     mountns: Result<MountnsMode, String>,
+    pidns: Result<PidnsMode, String>,
+    seccomp: Result<(), String>,
 }
 
 impl Sandbox {
@@ -73,7 +82,14 @@ impl Sandbox {
             landlock: probe_landlock(),
             netns: netns::probe(),
             mountns: mountns::probe(),
+            pidns: pidns::probe(),
+            seccomp: seccomp::probe(),
         }
+    }
+
+    /// How a PID namespace can be entered, if at all (else commands are swept, see [`reap`]).
+    pub fn pid_ns(&self) -> Option<PidnsMode> {
+        self.pidns.as_ref().ok().copied()
     }
 
     /// The kernel's Landlock ABI version, if Landlock is available.
@@ -113,6 +129,17 @@ impl Sandbox {
                  blocked"
             ));
         }
+        if let Err(why) = &self.pidns {
+            missing.push(format!(
+                "PID namespaces unavailable ({why}): processes a command leaves behind are swept \
+                 by an environment marker, which one that clears its environment escapes"
+            ));
+        }
+        if let Err(why) = &self.seccomp {
+            missing.push(format!(
+                "{why}: with the network denied, UNIX sockets on disk stay reachable"
+            ));
+        }
         if let Err(why) = &self.mountns {
             missing.push(format!(
                 "mount namespaces unavailable ({why}): when something in the workspace is \
@@ -141,7 +168,16 @@ impl Sandbox {
             }
             Err(why) => format!("mount namespace: no ({why})"),
         };
-        let mut out = format!("sandbox: {landlock}; {netns}; {mountns}");
+        let pidns = match &self.pidns {
+            Ok(PidnsMode::PidOnly) => "PID namespace: yes (privileged)".to_string(),
+            Ok(PidnsMode::UserAndPid) => "PID namespace: yes (via user namespace)".to_string(),
+            Err(why) => format!("PID namespace: no ({why})"),
+        };
+        let seccomp = match &self.seccomp {
+            Ok(()) => "seccomp: yes".to_string(),
+            Err(why) => format!("seccomp: no ({why})"),
+        };
+        let mut out = format!("sandbox: {landlock}; {netns}; {mountns}; {pidns}; {seccomp}");
         for m in self.missing() {
             out.push_str(&format!("\n  missing: {m}"));
         }
@@ -192,7 +228,31 @@ impl Sandbox {
             }
             Err(_) => {}
         }
+        match &self.pidns {
+            Ok(mode) => {
+                unshare_flags |= libc::CLONE_NEWPID;
+                user_ns |= *mode == PidnsMode::UserAndPid;
+                confinement.init = true;
+                confinement
+                    .covers
+                    .push("processes end with the command (new PID namespace)".to_string());
+            }
+            Err(why) => confinement.gaps.push(format!(
+                "no PID namespace ({why}): leftover processes are swept by environment marker"
+            )),
+        }
         if !profile.network {
+            match &self.seccomp {
+                Ok(()) => {
+                    confinement.seccomp = Some(seccomp::UnixSocketFilter::new());
+                    confinement
+                        .covers
+                        .push("UNIX sockets refused (seccomp)".to_string());
+                }
+                Err(why) => confinement
+                    .gaps
+                    .push(format!("UNIX sockets on disk reachable: {why}")),
+            }
             match &self.netns {
                 Ok(mode) => {
                     unshare_flags |= libc::CLONE_NEWNET;
@@ -314,6 +374,9 @@ pub struct Confinement {
     landlock: Option<::landlock::RulesetCreated>,
     unshare: Option<unshare::UnsharePlan>,
     mounts: Option<mountns::MountPlan>,
+    seccomp: Option<seccomp::UnixSocketFilter>,
+    /// The command runs as PID 1 of its new PID namespace (see [`pidns`]).
+    init: bool,
     /// What is enforced, one line each.
     pub covers: Vec<String>,
     /// What should be enforced but cannot be on this kernel (or is switched off).
@@ -323,7 +386,13 @@ pub struct Confinement {
 impl Confinement {
     /// Whether anything is enforced.
     pub fn is_active(&self) -> bool {
-        self.landlock.is_some() || self.unshare.is_some()
+        self.landlock.is_some() || self.unshare.is_some() || self.seccomp.is_some()
+    }
+
+    /// Whether everything the command starts ends with it (a PID namespace holds it);
+    /// otherwise the caller sweeps with a [`reap::Marker`].
+    pub fn holds_processes(&self) -> bool {
+        self.init
     }
 
     /// Installs the confinement into `cmd`: in the child, after `fork` and before `exec`,
@@ -333,6 +402,8 @@ impl Confinement {
         let mut landlock = self.landlock;
         let unshare = self.unshare;
         let mut mounts = self.mounts;
+        let filter = self.seccomp;
+        let init = self.init;
         if let Some(plan) = &mut mounts {
             let cwd = std::env::current_dir()
                 .map(|here| here.join(cmd.get_current_dir().unwrap_or(Path::new("."))))
@@ -340,8 +411,9 @@ impl Confinement {
             plan.set_cwd(&cwd)?;
         }
         // SAFETY: the hook runs in the forked child and only makes system calls (unshare,
-        // open/write/close on /proc/self files, mount, chdir, prctl, landlock_restrict_self);
-        // the texts and paths it uses were prepared before the fork.
+        // open/write/close on /proc/self files, mount, chdir, prctl, landlock_restrict_self,
+        // seccomp's prctl, and the fork and wait of `pidns::become_init`); the texts, paths and
+        // filter it uses were prepared before the fork.
         unsafe {
             cmd.pre_exec(move || {
                 if let Some(plan) = &unshare {
@@ -354,6 +426,12 @@ impl Confinement {
                     && ruleset.restrict_self().is_err()
                 {
                     return Err(std::io::Error::last_os_error());
+                }
+                if let Some(filter) = &filter {
+                    filter.install()?;
+                }
+                if init {
+                    pidns::become_init()?;
                 }
                 Ok(())
             });
@@ -401,6 +479,8 @@ mod tests {
             landlock: Err("not built into this kernel".into()),
             netns: Err("EPERM".into()),
             mountns: Err("EPERM".into()),
+            pidns: Err("EPERM".into()),
+            seccomp: Err("seccomp unavailable: EINVAL".into()),
         };
         let profile = Profile {
             write_roots: Some(vec![]),
@@ -419,7 +499,7 @@ mod tests {
         let c = s.confine(&profile, SandboxRequirement::BestEffort).unwrap();
         assert!(!c.is_active());
         assert!(c.gaps[0].contains("not confined"), "{:?}", c.gaps);
-        assert_eq!(s.missing().len(), 3);
+        assert_eq!(s.missing().len(), 5);
     }
 
     #[test]
@@ -442,6 +522,7 @@ mod tests {
         };
         let without = Sandbox {
             mountns: Err("EPERM".into()),
+            pidns: Err("EPERM".into()),
             ..probed.clone()
         };
         let c = without

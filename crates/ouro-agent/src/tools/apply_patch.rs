@@ -264,7 +264,7 @@ impl Tool for ApplyPatch {
         for (path, content) in &results {
             match content {
                 Some(text) => ctx.write_text(path, text)?,
-                None => std::fs::remove_file(path).map_err(|e| ctx.io_error("delete", path, e))?,
+                None => ctx.remove_file(path)?,
             }
         }
         Ok(ToolOutput::text(ctx, &summary.join("\n")))

@@ -1,8 +1,12 @@
 //! `bash`: run a shell command in the workspace, sandboxed, with a timeout and an output cap.
 //!
-//! The command runs as `bash -c` in its own process group; on timeout (and after it exits)
-//! the whole group is killed, so background children do not outlive the call. stdout and
-//! stderr are read concurrently, each kept up to the output limit. The sandbox (see
+//! The command runs as `bash -c` in its own process group and, where the kernel allows, as
+//! PID 1 of its own PID namespace; on timeout (and after it exits) the whole group is killed,
+//! which ends the namespace and so everything the command started, `setsid` and double-forked
+//! processes included. Without a PID namespace, whatever carries the command's marker is
+//! swept after it (see [`crate::sandbox::reap`]). stdout and stderr are read concurrently,
+//! each kept up to the output limit; the reply shares the limit between them so stderr is
+//! never pushed out by a long stdout, and each cut states the stream's true size. The sandbox (see
 //! [`crate::sandbox`]) is entered in the child; what it blocks shows up in the command's
 //! errors, and ouro records such blocks in the audit log (see [`sandbox_blocks`]). Every
 //! command leaves a `sandboxed` audit record before it starts (what confines it) and an
@@ -25,6 +29,7 @@ use super::schema::{Prop, object};
 use super::{Access, Resource, Tool, ToolContext, ToolError, ToolOutput, parse_args};
 use crate::permissions::{Action, SandboxRequirement};
 use crate::sandbox::Profile;
+use crate::sandbox::reap::{self, Marker};
 use crate::text::CappedBuffer;
 
 /// Runs shell commands.
@@ -137,6 +142,7 @@ impl Tool for Bash {
         ctx.audit
             .record(NAME, "execute", &args.command, "sandboxed", &summary)?;
         let sandboxed = confinement.is_active();
+        let marker = (!confinement.holds_processes()).then(Marker::new);
 
         let mut cmd = Command::new("bash");
         cmd.arg("-c")
@@ -148,6 +154,9 @@ impl Tool for Bash {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .process_group(0);
+        if let Some(marker) = &marker {
+            cmd.env(reap::VAR, marker.value());
+        }
         confinement.install(&mut cmd)?;
         let mut child = cmd
             .spawn()
@@ -156,6 +165,9 @@ impl Tool for Bash {
         let stdout = reader(child.stdout.take(), limit);
         let stderr = reader(child.stderr.take(), limit);
         let (status, timed_out) = wait_with_timeout(&mut child, timeout)?;
+        if let Some(marker) = &marker {
+            marker.sweep();
+        }
         let stdout = collect(stdout);
         let stderr = collect(stderr);
 
@@ -171,7 +183,7 @@ impl Tool for Bash {
         ctx.audit
             .record(NAME, "execute", &args.command, "exited", ending)?;
         if sandboxed {
-            let blocks = sandbox_blocks(&stdout, &stderr, &profile);
+            let blocks = sandbox_blocks(&stdout.0, &stderr.0, &profile);
             for (action, line, rule) in &blocks {
                 ctx.audit
                     .record(NAME, action.as_str(), line, "blocked", rule)?;
@@ -183,18 +195,39 @@ impl Tool for Bash {
                 ));
             }
         }
-        out.push_str("--- stdout ---\n");
-        out.push_str(&stdout);
-        if !stdout.is_empty() && !stdout.ends_with('\n') {
-            out.push('\n');
-        }
-        out.push_str("--- stderr ---\n");
-        out.push_str(&stderr);
+        out.push_str(&streams(&stdout, &stderr, limit.saturating_sub(out.len())));
         Ok(ToolOutput::text(ctx, &out))
     }
 }
 
-type Reader = Option<JoinHandle<String>>;
+/// Room for the two section headers and the two cut markers.
+const STREAM_OVERHEAD: usize = 160;
+
+/// The stdout and stderr sections within `budget` bytes: when both do not fit, stderr keeps at
+/// least half (all of it if stdout is short), so errors are never pushed out by output.
+fn streams(stdout: &Stream, stderr: &Stream, budget: usize) -> String {
+    let room = budget.saturating_sub(STREAM_OVERHEAD);
+    let (out_len, err_len) = (stdout.0.len(), stderr.0.len());
+    let err_share = if out_len + err_len <= room {
+        err_len
+    } else {
+        err_len.min((room / 2).max(room.saturating_sub(out_len)))
+    };
+    let out_share = room - err_share;
+    let mut text = String::from("--- stdout ---\n");
+    text.push_str(&crate::text::head("stdout", &stdout.0, stdout.1, out_share));
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text.push_str("--- stderr ---\n");
+    text.push_str(&crate::text::head("stderr", &stderr.0, stderr.1, err_share));
+    text
+}
+
+/// What a reader kept of a stream and the stream's true size in bytes.
+type Stream = (String, usize);
+
+type Reader = Option<JoinHandle<Stream>>;
 
 /// Reads a pipe to its end on a thread, keeping up to `limit` bytes.
 fn reader(pipe: Option<impl Read + Send + 'static>, limit: usize) -> Reader {
@@ -208,16 +241,16 @@ fn reader(pipe: Option<impl Read + Send + 'static>, limit: usize) -> Reader {
                     Ok(n) => buf.push(&chunk[..n]),
                 }
             }
-            buf.finish()
+            buf.into_parts()
         })
     })
 }
 
 /// The text a reader thread collected; gives up after a grace period if a process that left
 /// the group still holds the pipe open.
-fn collect(handle: Reader) -> String {
+fn collect(handle: Reader) -> Stream {
     let Some(handle) = handle else {
-        return String::new();
+        return (String::new(), 0);
     };
     let deadline = Instant::now() + DRAIN_GRACE;
     while !handle.is_finished() && Instant::now() < deadline {
@@ -226,9 +259,10 @@ fn collect(handle: Reader) -> String {
     if handle.is_finished() {
         handle
             .join()
-            .unwrap_or_else(|_| "(output reader failed)".to_string())
+            .unwrap_or_else(|_| ("(output reader failed)".to_string(), 0))
     } else {
-        "(output still open: a process escaped the process group and holds it)\n".to_string()
+        let note = "(output still open: a process escaped the command and holds it)\n";
+        (note.to_string(), note.len())
     }
 }
 
@@ -357,15 +391,31 @@ mod tests {
         assert!(out.contains("--- stderr ---\nerr\n"), "{out}");
     }
 
+    /// Live processes whose command line holds `tag`.
+    fn running(tag: &str) -> usize {
+        std::fs::read_dir("/proc")
+            .unwrap()
+            .flatten()
+            .filter(|e| {
+                let dir = e.path();
+                let live = std::fs::read_to_string(dir.join("stat"))
+                    .is_ok_and(|s| s.rsplit(") ").next().is_some_and(|r| !r.starts_with('Z')));
+                live && std::fs::read(dir.join("cmdline"))
+                    .is_ok_and(|c| String::from_utf8_lossy(&c).contains(tag))
+            })
+            .count()
+    }
+
     #[test]
     fn timeout_kills_the_whole_process_group() {
         let f = Fixture::new();
+        let tag = format!("{}.25", 6_000_000 + std::process::id() % 1_000_000);
         let started = Instant::now();
         let out = f
             .run(
                 &Bash,
                 json!({
-                    "command": "sleep 60 & echo $! > child.pid; sleep 60",
+                    "command": format!("sleep {tag} & sleep {tag}"),
                     "timeout_secs": 1
                 }),
             )
@@ -373,36 +423,62 @@ mod tests {
             .content;
         assert!(started.elapsed() < Duration::from_secs(20));
         assert!(out.starts_with("timed out after 1s"), "{out}");
-        let pid: i32 = f.read("child.pid").trim().parse().unwrap();
         // The background child must be gone (or a zombie awaiting its reaper).
         let deadline = Instant::now() + Duration::from_secs(5);
-        loop {
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-            let gone =
-                stat.is_empty() || stat.split(") ").nth(1).is_some_and(|s| s.starts_with('Z'));
-            if gone {
-                break;
-            }
+        while running(&tag) > 0 {
+            assert!(Instant::now() < deadline, "a background child survived");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    #[test]
+    fn detached_processes_end_with_the_call() {
+        detached_processes_end(Fixture::new(), "75");
+    }
+
+    /// With the sandbox off there is no PID namespace: the marker sweep must catch them.
+    #[test]
+    fn detached_processes_are_swept_without_a_pid_namespace() {
+        let mut f = Fixture::new();
+        let config = crate::permissions::PermissionsConfig {
+            sandbox: SandboxRequirement::Off,
+            ..Default::default()
+        };
+        f.ctx.policy = std::sync::Arc::new(config.compile(f.ctx.workspace.root()).unwrap());
+        detached_processes_end(f, "25");
+    }
+
+    fn detached_processes_end(f: Fixture, suffix: &str) {
+        let tag = format!("{}.{suffix}", 5_000_000 + std::process::id() % 1_000_000);
+        let command = format!(
+            "setsid sh -c 'sleep {tag}; touch marker' & nohup sleep {tag} >/dev/null 2>&1 & \
+             ( ( sleep {tag} & ) & ); sleep 0.3; echo started"
+        );
+        let out = f.run(&Bash, json!({ "command": command })).unwrap().content;
+        assert!(out.contains("started"), "{out}");
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while running(&tag) > 0 {
             assert!(
                 Instant::now() < deadline,
-                "background child {pid} survived: {stat}"
+                "a detached process survived: {out}"
             );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
 
     #[test]
-    fn output_is_capped_with_marker() {
+    fn stderr_survives_a_long_stdout_and_true_sizes_are_reported() {
         let f = Fixture::new();
         let out = f
             .run(
                 &Bash,
-                json!({"command": "head -c 100000 /dev/zero | tr '\\0' a"}),
+                json!({"command": "head -c 100000 /dev/zero | tr '\\0' a; echo the-error >&2"}),
             )
             .unwrap()
             .content;
-        assert!(out.contains("[... output truncated:"), "{}", &out[..200]);
-        assert!(out.len() < 5000, "{}", out.len());
+        assert!(out.contains("--- stderr ---\nthe-error"), "{out}");
+        assert!(out.contains("of 100000 bytes cut"), "{out}");
+        assert!(!out.contains("[... output truncated"), "{out}");
     }
 
     #[test]

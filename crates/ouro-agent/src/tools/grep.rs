@@ -5,13 +5,13 @@
 
 use std::path::Path;
 
-use ignore::WalkBuilder;
 use regex::RegexBuilder;
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::schema::{Prop, object};
 use super::{Access, Tool, ToolContext, ToolError, ToolOutput, parse_args};
+use crate::walk::Bounded;
 
 /// Regex search over workspace files.
 pub struct Grep;
@@ -97,16 +97,8 @@ impl Tool for Grep {
         let mut matches = 0usize;
         let mut hidden = 0usize;
         let mut stopped = false;
-        let walker = WalkBuilder::new(&root)
-            .hidden(false)
-            .require_git(false)
-            // Ignore files above the search root do not apply (a loop worktree sits inside
-            // its repository's ignored `.ouro/`).
-            .parents(false)
-            .filter_entry(|e| e.file_name() != ".git")
-            .sort_by_file_name(|a, b| a.cmp(b))
-            .build();
-        'files: for entry in walker.flatten() {
+        let mut walker = Bounded::new(&crate::walk::builder(&root), ctx.limits.max_walk_entries);
+        'files: for entry in walker.by_ref().flatten() {
             if !entry.file_type().is_some_and(|t| t.is_file()) {
                 continue;
             }
@@ -121,7 +113,7 @@ impl Tool for Grep {
                 hidden += 1;
                 continue;
             }
-            let Some(text) = read_searchable(path, ctx.limits.max_file_bytes) else {
+            let Some(text) = read_searchable(ctx, path) else {
                 continue;
             };
             for (n, line) in text.lines().enumerate() {
@@ -147,17 +139,21 @@ impl Tool for Grep {
                 "({hidden} files hidden by the permission policy were not searched)\n"
             ));
         }
+        // The note goes first: the matches may be cut to the output limit.
+        if let Some(note) = walker.note() {
+            out.insert_str(0, &format!("{note}\n"));
+        }
         Ok(ToolOutput::text(ctx, &out))
     }
 }
 
-/// The file's text, or `None` for binary, non-UTF-8, unreadable or oversized files.
-fn read_searchable(path: &Path, max_bytes: u64) -> Option<String> {
-    let meta = std::fs::metadata(path).ok()?;
-    if meta.len() > max_bytes {
-        return None;
-    }
-    let bytes = std::fs::read(path).ok()?;
+/// The file's text, or `None` for binary, non-UTF-8, unreadable or oversized files and for
+/// paths that became symbolic links since the walk saw them (read without following links).
+fn read_searchable(ctx: &ToolContext, path: &Path) -> Option<String> {
+    let bytes = ctx
+        .workspace
+        .read_file(path, ctx.limits.max_file_bytes)
+        .ok()?;
     if bytes.iter().take(8192).any(|&b| b == 0) {
         return None;
     }

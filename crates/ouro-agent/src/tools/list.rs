@@ -1,11 +1,11 @@
 //! `list`: the entries of a directory, optionally recursive and filtered by a glob.
 
-use ignore::WalkBuilder;
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::schema::{Prop, object};
 use super::{Access, Tool, ToolContext, ToolError, ToolOutput, parse_args};
+use crate::walk::Bounded;
 
 /// Lists a directory.
 pub struct List;
@@ -84,23 +84,17 @@ impl Tool for List {
             None => None,
         };
         let recursive = args.recursive || matcher.is_some();
-        let mut walk = WalkBuilder::new(&dir);
-        walk.hidden(false)
-            .require_git(false)
-            .git_ignore(!args.include_ignored)
+        let mut walk = crate::walk::builder(&dir);
+        walk.git_ignore(!args.include_ignored)
             .git_exclude(!args.include_ignored)
-            .ignore(!args.include_ignored)
-            // Ignore files above the listed folder do not apply (a loop worktree sits
-            // inside its repository's ignored `.ouro/`).
-            .parents(false)
-            .filter_entry(|e| e.file_name() != ".git")
-            .sort_by_file_name(|a, b| a.cmp(b));
+            .ignore(!args.include_ignored);
         if !recursive {
             walk.max_depth(Some(1));
         }
         let mut entries = Vec::new();
         let mut more = 0usize;
-        for entry in walk.build() {
+        let mut walk = Bounded::new(&walk, ctx.limits.max_walk_entries);
+        for entry in walk.by_ref() {
             let entry = match entry {
                 Ok(e) => e,
                 Err(e) => {
@@ -127,7 +121,9 @@ impl Tool for List {
             let suffix = if is_dir { "/" } else { "" };
             entries.push(format!("{}{suffix}", rel.display()));
         }
-        let mut out = entries.join("\n");
+        // The note goes first: the entries may be cut to the output limit.
+        let mut out = walk.note().map(|n| format!("{n}\n")).unwrap_or_default();
+        out.push_str(&entries.join("\n"));
         if entries.is_empty() {
             out.push_str("(no entries)");
         }

@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::audit::{AuditError, AuditLog};
-use crate::permissions::{Action, Policy};
+use crate::permissions::{Action, Policy, Verdict};
 use crate::sandbox::{Sandbox, SandboxError};
 use crate::workspace::{PathError, Workspace};
 
@@ -199,6 +199,8 @@ pub struct Limits {
     pub max_timeout: Duration,
     /// The most bytes `fetch_url` downloads.
     pub max_fetch_bytes: u64,
+    /// The most entries one `list` or `grep` walk visits (then it stops with a note).
+    pub max_walk_entries: usize,
 }
 
 impl Default for Limits {
@@ -209,6 +211,7 @@ impl Default for Limits {
             default_timeout: Duration::from_secs(120),
             max_timeout: Duration::from_secs(1800),
             max_fetch_bytes: 2 * 1024 * 1024,
+            max_walk_entries: crate::walk::MAX_WALK_ENTRIES,
         }
     }
 }
@@ -242,24 +245,35 @@ impl ToolContext {
         }
     }
 
-    /// Reads a UTF-8 text file, refusing files over the size limit and binary files.
+    /// Refuses to use `abs` when the policy denies `action` on it. The runner checked the path
+    /// a call named as it resolved then; a tool resolves it again when it runs, and a link
+    /// swapped in between (by a process an earlier command left running) could make that a
+    /// denied path such as `.env`. So the use is checked too, on exactly the path that is then
+    /// opened without following links (see [`crate::beneath`]); the refusal is audited.
+    fn check_use(&self, action: Action, abs: &Path) -> Result<(), ToolError> {
+        let decision = self.policy.check_path(action, abs);
+        if decision.verdict != Verdict::Deny {
+            return Ok(());
+        }
+        let resource = self.rel(abs);
+        let rule = format!("{} (checked again at use)", decision.rule);
+        self.audit
+            .record("file", action.as_str(), &resource, "deny", &rule)?;
+        Err(ToolError::Denied {
+            action,
+            resource,
+            rule,
+        })
+    }
+
+    /// Reads a UTF-8 text file, refusing denied paths, files over the size limit, binary files
+    /// and any path whose use would follow a symbolic link.
     pub fn read_text(&self, abs: &Path) -> Result<String, ToolError> {
-        let meta = std::fs::metadata(abs).map_err(|e| self.io_error("read", abs, e))?;
-        if !meta.is_file() {
-            return Err(self.io_error("read", abs, std::io::Error::other("not a regular file")));
-        }
-        if meta.len() > self.limits.max_file_bytes {
-            return Err(self.io_error(
-                "read",
-                abs,
-                std::io::Error::other(format!(
-                    "file is {} bytes, over the {}-byte limit",
-                    meta.len(),
-                    self.limits.max_file_bytes
-                )),
-            ));
-        }
-        let bytes = std::fs::read(abs).map_err(|e| self.io_error("read", abs, e))?;
+        self.check_use(Action::Read, abs)?;
+        let bytes = self
+            .workspace
+            .read_file(abs, self.limits.max_file_bytes)
+            .map_err(|e| self.io_error("read", abs, e))?;
         String::from_utf8(bytes).map_err(|_| {
             self.io_error(
                 "read",
@@ -269,13 +283,21 @@ impl ToolContext {
         })
     }
 
-    /// Writes a file, creating its parent directories.
+    /// Writes a file, creating its parent directories; refuses denied paths and follows no
+    /// symbolic link.
     pub fn write_text(&self, abs: &Path, content: &str) -> Result<(), ToolError> {
-        if let Some(parent) = abs.parent() {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| self.io_error("create directory", parent, e))?;
-        }
-        std::fs::write(abs, content).map_err(|e| self.io_error("write", abs, e))
+        self.check_use(Action::Write, abs)?;
+        self.workspace
+            .write_file(abs, content.as_bytes())
+            .map_err(|e| self.io_error("write", abs, e))
+    }
+
+    /// Removes a file; refuses denied paths and follows no symbolic link.
+    pub fn remove_file(&self, abs: &Path) -> Result<(), ToolError> {
+        self.check_use(Action::Write, abs)?;
+        self.workspace
+            .remove_file(abs)
+            .map_err(|e| self.io_error("delete", abs, e))
     }
 }
 
