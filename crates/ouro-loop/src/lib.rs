@@ -16,6 +16,7 @@ mod checks;
 mod clock;
 pub mod coder;
 pub mod config;
+pub mod confine;
 mod error;
 pub mod exec;
 pub mod git;
