@@ -1,7 +1,8 @@
 //! One run of a claimed task: a shadow worktree on its own branch, coder attempts with
 //! the errors of each fed to the next, tests, the judge, promotion, and the run folder
 //! (`task.json`, `tests-0.log` (the tests before any change), `coder-N.log`,
-//! `feedback-N.txt`, `patch-N.diff`, `tests-N.log`,
+//! `feedback-N.txt`, `protected-N.json` (changes to protected paths, dropped), `patch-N.diff`,
+//! `tests-N.log`,
 //! `dropped-N.json` (files left out of a passing change, see [`crate::tidy`]), `judge-N.log`,
 //! `verdict.json`, `patch.diff`, `outcome.json`).
 
