@@ -10,7 +10,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ouro_agent::app::state_rule;
 use ouro_agent::audit::{AuditLog, AuditRecord};
 use ouro_agent::permissions::{HeadlessApprover, PermissionsConfig, RuleConfig};
 use ouro_agent::sandbox::Sandbox;
@@ -296,12 +295,9 @@ out = os.open(".ouro/journal", os.O_WRONLY | os.O_APPEND, dir_fd=fd)
 os.write(out, b"forged\n")
 "#;
 
-/// The policy of `ouro agent`: the defaults plus its rule write-protecting `.ouro/`.
+/// The policy of `ouro agent`: the defaults (which write-protect `.ouro/`, `.git`, ...).
 fn agent_policy() -> PermissionsConfig {
-    PermissionsConfig {
-        rules: vec![state_rule()],
-        ..PermissionsConfig::default()
-    }
+    PermissionsConfig::default()
 }
 
 #[test]
@@ -339,8 +335,8 @@ fn the_workspace_root_is_writable_next_to_protected_state() {
     assert!(
         sandboxed
             .rule
-            .contains("1 write-denied path(s) mounted read-only"),
-        "{}",
+            .contains("2 write-denied path(s) mounted read-only"),
+        "`.ouro` and the `.git` made to protect it: {}",
         sandboxed.rule
     );
 }

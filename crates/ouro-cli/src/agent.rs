@@ -47,9 +47,14 @@ pub struct AgentArgs {
     /// read-only, workspace-write or full-access (overrides permissions.mode).
     #[arg(long, value_parser = parse_mode)]
     mode: Option<Mode>,
-    /// A TOML file whose [permissions] table replaces the workspace's ouro.toml one.
+    /// A TOML file whose [permissions] table replaces the user-level config's
+    /// (~/.config/ouro/config.toml); the workspace's ouro.toml can still only restrict it.
     #[arg(long, value_name = "FILE")]
     policy: Option<PathBuf>,
+    /// Let the workspace's ouro.toml widen the session (mode, sandbox, protect_secrets,
+    /// allow rules); without it, it may only restrict what the user allows.
+    #[arg(long)]
+    trust_workspace_config: bool,
 }
 
 fn parse_provider(s: &str) -> Result<ProviderKind, String> {
@@ -90,6 +95,7 @@ pub fn main(args: AgentArgs) -> Result<ExitCode> {
         workspace: args.workspace,
         mode: args.mode,
         policy: args.policy,
+        trust_workspace_config: args.trust_workspace_config,
     };
     Ok(ExitCode::from(run(options, cancel)?))
 }

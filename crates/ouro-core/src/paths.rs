@@ -1,5 +1,5 @@
-//! Where ouro keeps its files: the models folder, the default model and the default coding
-//! model.
+//! Where ouro keeps its files: the models folder, the default model, the default coding
+//! model and the user-level config.
 
 use std::path::{Path, PathBuf};
 
@@ -26,6 +26,22 @@ pub fn search_roots(first: &[PathBuf]) -> Vec<PathBuf> {
         }
     }
     unique
+}
+
+/// The user-level config file: `$OURO_CONFIG` if set, else `$XDG_CONFIG_HOME/ouro/config.toml`,
+/// else `~/.config/ouro/config.toml` (`None` without a home directory). Unlike a workspace's
+/// `ouro.toml`, the agent cannot write it, so it may grant what the workspace may not.
+pub fn user_config() -> Option<PathBuf> {
+    let var = |name| {
+        std::env::var_os(name)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    if let Some(path) = var("OURO_CONFIG") {
+        return Some(path);
+    }
+    let base = var("XDG_CONFIG_HOME").or_else(|| var("HOME").map(|home| home.join(".config")))?;
+    Some(base.join("ouro").join("config.toml"))
 }
 
 /// The models folder: `$OURO_MODELS` if set, else `models/` under `root`.

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use ouro_loop::confine::WorkSandbox;
 use ouro_loop::exec::{ShellCommand, read_trimmed, run_shell};
 
 use ouro_loop::{LoopConfig, LoopOptions, Mode, NewTask, Notice, Personas, RunSummary, run_loop};
@@ -131,7 +132,8 @@ fn run_task(task: &SuiteTask, options: &EvalOptions) -> Result<TaskResult, EvalE
         result.detail = summary.detail;
         return Ok(result);
     }
-    let hidden = hidden_test(task, &repo, &work.join("hidden-tree"))?;
+    let sandbox = WorkSandbox::probe(options.config.sandbox);
+    let hidden = hidden_test(task, &repo, &work.join("hidden-tree"), &sandbox)?;
     result.hidden_passed = hidden.passed;
     result.fixed = hidden.passed;
     if !hidden.passed {
@@ -204,9 +206,14 @@ struct Hidden {
 /// Bytes of the hidden test's output kept in the report.
 const HIDDEN_OUTPUT_BYTES: usize = 4000;
 
-/// The hidden test on a fresh clone of `main` with `hidden/` copied over it; its output
-/// goes to `hidden.log` beside the clone.
-fn hidden_test(task: &SuiteTask, repo: &Path, tree: &Path) -> Result<Hidden, EvalError> {
+/// The hidden test on a fresh clone of `main` with `hidden/` copied over it, in the sandbox
+/// (it runs the agent's code); its output goes to `hidden.log` beside the clone.
+fn hidden_test(
+    task: &SuiteTask,
+    repo: &Path,
+    tree: &Path,
+    sandbox: &WorkSandbox,
+) -> Result<Hidden, EvalError> {
     git(
         repo,
         &[
@@ -236,6 +243,7 @@ fn hidden_test(task: &SuiteTask, repo: &Path, tree: &Path) -> Result<Hidden, Eva
         log: &log,
         timeout: Duration::from_secs_f64(task.spec.timeout_s),
         cancel: &AtomicBool::new(false),
+        sandbox: Some(sandbox),
     })
     .map_err(failed)?;
     let output = read_trimmed(&log, result.log_start, HIDDEN_OUTPUT_BYTES).map_err(failed)?;

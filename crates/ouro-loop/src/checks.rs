@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::LoopError;
+use crate::confine::WorkSandbox;
 use crate::exec::{self, ShellCommand};
 
 /// One test command's result.
@@ -56,6 +57,8 @@ pub struct TestPlan<'a> {
     pub feedback_bytes: usize,
     /// Set to stop.
     pub cancel: &'a AtomicBool,
+    /// The sandbox the commands run in.
+    pub sandbox: &'a WorkSandbox,
 }
 
 /// Runs the plan's commands in order until one fails.
@@ -71,6 +74,7 @@ pub fn run_tests(plan: &TestPlan<'_>) -> Result<TestReport, LoopError> {
             log: plan.log,
             timeout: plan.timeout,
             cancel: plan.cancel,
+            sandbox: Some(plan.sandbox),
         })?;
         let passed = result.exit.success();
         results.push(TestResult {
@@ -117,6 +121,7 @@ mod tests {
             timeout: Duration::from_secs(10),
             feedback_bytes: 1000,
             cancel: &no,
+            sandbox: &WorkSandbox::probe(ouro_sandbox::SandboxRequirement::BestEffort),
         })
         .expect("run");
         assert!(!report.passed());

@@ -166,6 +166,8 @@ impl Coder for CommandCoder {
             log: ctx.transcript,
             timeout: self.timeout,
             cancel: ctx.cancel,
+            // The coder command is the user's choice (ouro's agent confines its own).
+            sandbox: None,
         })?;
         let output = exec::read_trimmed(ctx.transcript, result.log_start, REASON_BYTES)?;
         Ok(match result.exit {

@@ -49,6 +49,10 @@ pub struct LoopConfig {
     pub coder: PersonaConfig,
     /// The judge persona (`[loop.judge]`).
     pub judge: PersonaConfig,
+    /// How strictly the task's tests, the test command and the judge's command (which run
+    /// the agent's code) must be sandboxed: `required` (the default: refuse to run them
+    /// unconfined), `best-effort` (say on stderr what is missing) or `off`.
+    pub sandbox: ouro_sandbox::SandboxRequirement,
 }
 
 impl Default for LoopConfig {
@@ -69,6 +73,7 @@ impl Default for LoopConfig {
             restart_period_s: 60.0,
             coder: PersonaConfig::default(),
             judge: PersonaConfig::default(),
+            sandbox: ouro_sandbox::SandboxRequirement::default(),
         }
     }
 }

@@ -30,6 +30,15 @@ pub enum LoopError {
         source: io::Error,
     },
 
+    /// A command that runs the agent's work could not be confined as required.
+    #[error("sandbox for a command in {}: {reason}", dir.display())]
+    Sandbox {
+        /// The worktree the command was to run in.
+        dir: PathBuf,
+        /// What is missing or failed.
+        reason: String,
+    },
+
     /// The loop journal failed.
     #[error(transparent)]
     Journal(#[from] JournalError),

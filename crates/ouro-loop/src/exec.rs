@@ -1,5 +1,6 @@
 //! Running shell commands (coders, judges, tests) in a worktree: output to a log file,
-//! a timeout and a cancel flag, and the whole process group killed when either fires.
+//! a timeout and a cancel flag, the whole process group killed when either fires, and, for
+//! the commands that run the agent's work, the sandbox ([`crate::confine`]).
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -10,6 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::LoopError;
+use crate::confine::WorkSandbox;
 
 /// A shell command to run.
 #[derive(Debug)]
@@ -28,6 +30,8 @@ pub struct ShellCommand<'a> {
     pub timeout: Duration,
     /// Set to stop it early.
     pub cancel: &'a AtomicBool,
+    /// The sandbox it runs in (`None`: unconfined, for the user's own coder command).
+    pub sandbox: Option<&'a WorkSandbox>,
 }
 
 /// How a command ended.
@@ -78,7 +82,18 @@ pub fn run_shell(cmd: &ShellCommand<'_>) -> Result<ExecResult, LoopError> {
         .append(true)
         .open(cmd.log)
         .map_err(|e| LoopError::io("open log", cmd.log, e))?;
+    let mut command = Command::new("sh");
+    command.arg("-c").arg(cmd.command).current_dir(cmd.dir);
     writeln!(log, "$ {}", cmd.command).map_err(|e| LoopError::io("write log", cmd.log, e))?;
+    // Kept until the command ends: it owns the command's temporary directory.
+    let confined = match cmd.sandbox {
+        Some(sandbox) => Some(sandbox.install(&mut command, cmd.dir)?),
+        None => None,
+    };
+    if let Some(gaps) = confined.as_ref().map(|c| &c.gaps).filter(|g| !g.is_empty()) {
+        writeln!(log, "# sandbox gaps: {}", gaps.join("; "))
+            .map_err(|e| LoopError::io("write log", cmd.log, e))?;
+    }
     // The output starts after the command line: what is fed back is what the command said,
     // never the command itself.
     let log_start = log
@@ -87,11 +102,7 @@ pub fn run_shell(cmd: &ShellCommand<'_>) -> Result<ExecResult, LoopError> {
     let out = log
         .try_clone()
         .map_err(|e| LoopError::io("share log", cmd.log, e))?;
-    let mut command = Command::new("sh");
     command
-        .arg("-c")
-        .arg(cmd.command)
-        .current_dir(cmd.dir)
         .envs(cmd.env.iter().map(|(k, v)| (k, v)))
         .stdin(if cmd.stdin.is_some() {
             Stdio::piped()
@@ -156,8 +167,12 @@ pub fn run_shell(cmd: &ShellCommand<'_>) -> Result<ExecResult, LoopError> {
         std::thread::sleep(pause);
         pause = (pause * 2).min(Duration::from_millis(20));
     };
-    // Whatever it left running in the background goes too.
+    // Whatever it left running in the background goes too (and, without a PID namespace,
+    // whatever carries its marker: processes that left the group with `setsid`).
     kill_group(pgid);
+    if let Some(confined) = &confined {
+        confined.sweep();
+    }
     if let Some(feeder) = feeder {
         let _ = feeder.join();
     }
@@ -217,6 +232,7 @@ mod tests {
             log: &log,
             timeout,
             cancel,
+            sandbox: None,
         })
         .expect("run");
         let text = read_trimmed(&log, result.log_start, 10_000).expect("read");
@@ -256,6 +272,48 @@ mod tests {
         let yes = AtomicBool::new(true);
         let (result, _) = run("sleep 30", Duration::from_secs(60), &yes);
         assert_eq!(result.exit, Exit::Cancelled);
+    }
+
+    #[test]
+    fn setsid_children_are_swept_without_a_pid_namespace() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let log = dir.path().join("log");
+        let pid_file = dir.path().join("pid");
+        let no = AtomicBool::new(false);
+        // Sandbox off: no PID namespace holds the command, so the marker sweep must.
+        let sandbox = WorkSandbox::probe(ouro_sandbox::SandboxRequirement::Off);
+        let command = format!(
+            "setsid sh -c 'echo $$ > {}; exec sleep 30' < /dev/null > /dev/null 2>&1 & \
+             while [ ! -s {} ]; do sleep 0.01; done",
+            pid_file.display(),
+            pid_file.display()
+        );
+        let result = run_shell(&ShellCommand {
+            command: &command,
+            dir: dir.path(),
+            env: vec![],
+            stdin: None,
+            log: &log,
+            timeout: Duration::from_secs(20),
+            cancel: &no,
+            sandbox: Some(&sandbox),
+        })
+        .expect("run");
+        assert_eq!(result.exit, Exit::Code(0));
+        let pid: i32 = std::fs::read_to_string(&pid_file)
+            .expect("pid")
+            .trim()
+            .parse()
+            .expect("a pid");
+        let gone = || {
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .map_or(true, |stat| stat.split_whitespace().nth(2) == Some("Z"))
+        };
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !gone() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(gone(), "the setsid child {pid} outlived the command");
     }
 
     #[test]

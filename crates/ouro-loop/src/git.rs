@@ -1,4 +1,14 @@
 //! The git operations of the loop, through the git command line (`std::process::Command`).
+//!
+//! A shadow worktree is written by the coder, so nothing in it is trusted: every git call
+//! on a worktree gets its repository from the loop itself (`GIT_DIR`, the worktree's record
+//! under the main repository's `.git/worktrees/`, found by its `gitdir` back-pointer, and
+//! `GIT_WORK_TREE`), never from the worktree's `.git` file, which is checked before each call
+//! and put back if it was changed. Every call also switches off what makes git run commands
+//! named in config ([`HARDENING`]: hooks, fsmonitor, external diff, pager, editor, ssh, auto
+//! gc) and skips the system config; the config git still reads is the main repository's and
+//! the user's, which the agent's sandbox cannot write, so the filter and diff drivers a
+//! worktree's `.gitattributes` may name are only those the user defined.
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
@@ -9,10 +19,26 @@ use crate::LoopError;
 /// Identity used for the loop's commits when the repository has none configured.
 const FALLBACK_IDENTITY: [&str; 4] = ["-c", "user.name=ouro", "-c", "user.email=ouro@localhost"];
 
+/// `-c` settings on every call: nothing configured may run a command.
+const HARDENING: [&str; 10] = [
+    "core.hooksPath=/dev/null",
+    "core.fsmonitor=false",
+    "core.sshCommand=false",
+    "core.pager=cat",
+    "core.editor=false",
+    "sequence.editor=false",
+    "diff.external=",
+    "gc.auto=0",
+    "maintenance.auto=false",
+    "protocol.allow=never",
+];
+
 /// A repository, driven through `git`.
 #[derive(Debug, Clone)]
 pub struct Git {
     repo: PathBuf,
+    /// The main repository's git directory (absolute), holding `worktrees/`.
+    common_dir: PathBuf,
     /// `-c` options giving commits an identity when none is configured.
     identity: Vec<&'static str>,
 }
@@ -22,16 +48,23 @@ impl Git {
     pub fn open(dir: &Path) -> Result<Git, LoopError> {
         let probe = Git {
             repo: dir.to_path_buf(),
+            common_dir: PathBuf::new(),
             identity: Vec::new(),
         };
         let top = probe.run_in(dir, ["rev-parse", "--show-toplevel"])?;
         let repo = PathBuf::from(top);
+        let common = probe.run_in(dir, ["rev-parse", "--git-common-dir"])?;
+        let common_dir = repo
+            .join(common)
+            .canonicalize()
+            .map_err(|e| LoopError::io("resolve the git directory of", &repo, e))?;
         let configured = probe
             .output_in(&repo, ["config", "user.email"])?
             .status
             .success();
         Ok(Git {
             repo,
+            common_dir,
             identity: if configured {
                 Vec::new()
             } else {
@@ -51,22 +84,64 @@ impl Git {
         S: AsRef<OsStr>,
     {
         let args: Vec<S> = args.into_iter().collect();
-        Command::new("git")
+        let mut command = Command::new("git");
+        for setting in HARDENING {
+            command.arg("-c").arg(setting);
+        }
+        command
             .args(&self.identity)
             .args(&args)
             .current_dir(dir)
             .env_remove("GIT_DIR")
             .env_remove("GIT_WORK_TREE")
             .env_remove("GIT_INDEX_FILE")
+            .env_remove("GIT_COMMON_DIR")
+            .env_remove("GIT_CONFIG")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_ATTR_NOSYSTEM", "1")
             .env("LC_ALL", "C")
             .env("GIT_TERMINAL_PROMPT", "0")
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|e| LoopError::Git {
-                args: join(&args),
-                dir: dir.to_path_buf(),
-                stderr: format!("cannot start git: {e}"),
-            })
+            .stdin(Stdio::null());
+        // A shadow worktree: its repository comes from the loop, not from its `.git` file.
+        if dir != self.repo && !self.common_dir.as_os_str().is_empty() {
+            let gitdir = self.worktree_gitdir(dir)?;
+            command.env("GIT_DIR", gitdir).env("GIT_WORK_TREE", dir);
+        }
+        command.output().map_err(|e| LoopError::Git {
+            args: join(&args),
+            dir: dir.to_path_buf(),
+            stderr: format!("cannot start git: {e}"),
+        })
+    }
+
+    /// The git directory of shadow worktree `wt`: its record under the main repository's
+    /// `worktrees/`, the one whose `gitdir` file points back at `<wt>/.git`. Puts the
+    /// worktree's `.git` file back first if it no longer points at that record.
+    fn worktree_gitdir(&self, wt: &Path) -> Result<PathBuf, LoopError> {
+        let real = wt
+            .canonicalize()
+            .map_err(|e| LoopError::io("resolve the worktree", wt, e))?;
+        let records = self.common_dir.join("worktrees");
+        let entries =
+            std::fs::read_dir(&records).map_err(|e| LoopError::io("list", &records, e))?;
+        for record in entries.flatten().map(|e| e.path()) {
+            let Ok(text) = std::fs::read_to_string(record.join("gitdir")) else {
+                continue;
+            };
+            if points_into(&record, text.trim(), &real) {
+                restore_gitfile(wt, &record)?;
+                return Ok(record);
+            }
+        }
+        Err(LoopError::Git {
+            args: "(find the worktree's record)".into(),
+            dir: wt.to_path_buf(),
+            stderr: format!(
+                "no record under `{}` points at `{}`",
+                records.display(),
+                wt.join(".git").display()
+            ),
+        })
     }
 
     /// Runs git in `dir` and returns its trimmed stdout, or an error with its stderr.
@@ -115,6 +190,8 @@ impl Git {
     /// Removes the worktree at `path`, by force; if git refuses (it is half made or
     /// already gone), deletes the folder and prunes git's record of it.
     pub fn worktree_remove(&self, path: &Path) -> Result<(), LoopError> {
+        // Put a changed `.git` file back first (git reads it); a half-made one is removed below.
+        let _ = self.worktree_gitdir(path);
         let text = path.to_string_lossy();
         if self
             .run_in(
@@ -175,7 +252,7 @@ impl Git {
 
     /// The diff of what is staged in worktree `wt` against `base`.
     pub fn staged_diff(&self, wt: &Path, base: &str) -> Result<String, LoopError> {
-        let output = self.output_in(wt, ["diff", "--cached", "--binary", base])?;
+        let output = self.output_in(wt, ["diff", "--no-ext-diff", "--cached", "--binary", base])?;
         if !output.status.success() {
             return Err(LoopError::Git {
                 args: format!("diff --cached --binary {base}"),
@@ -237,7 +314,17 @@ impl Git {
 
     /// Commits what is staged in `wt` (skipping hooks' prompts) and returns the commit.
     pub fn commit(&self, wt: &Path, message: &str) -> Result<String, LoopError> {
-        self.run_in(wt, ["commit", "--quiet", "--no-gpg-sign", "-m", message])?;
+        self.run_in(
+            wt,
+            [
+                "commit",
+                "--quiet",
+                "--no-verify",
+                "--no-gpg-sign",
+                "-m",
+                message,
+            ],
+        )?;
         self.run_in(wt, ["rev-parse", "HEAD"])
     }
 
@@ -291,6 +378,47 @@ impl Git {
         let text = self.run_in(&self.repo, ["log", "--format=%s", branch])?;
         Ok(text.lines().map(str::to_string).collect())
     }
+}
+
+/// Whether `target` (a `.git` path as written in a file in `base`, absolute or relative to
+/// it) is the `.git` of directory `dir` (canonical).
+fn points_into(base: &Path, target: &str, dir: &Path) -> bool {
+    let path = base.join(target);
+    path.file_name() == Some(OsStr::new(".git"))
+        && path
+            .parent()
+            .and_then(|p| p.canonicalize().ok())
+            .is_some_and(|p| p == dir)
+}
+
+/// Puts the `.git` file of worktree `wt` back to `gitdir: <record>` when it says anything
+/// else (or was replaced by a directory or a link): the coder may have pointed it at a
+/// repository of its own, whose config would run commands.
+fn restore_gitfile(wt: &Path, record: &Path) -> Result<(), LoopError> {
+    let file = wt.join(".git");
+    let intact = std::fs::symlink_metadata(&file).is_ok_and(|m| m.is_file())
+        && std::fs::read_to_string(&file).is_ok_and(|text| {
+            text.trim()
+                .strip_prefix("gitdir:")
+                .and_then(|target| wt.join(target.trim()).canonicalize().ok())
+                .zip(record.canonicalize().ok())
+                .is_some_and(|(found, expected)| found == expected)
+        });
+    if intact {
+        return Ok(());
+    }
+    tracing::warn!(
+        "the worktree's `.git` file {} was changed: putting it back",
+        file.display()
+    );
+    let removed = match std::fs::symlink_metadata(&file) {
+        Ok(meta) if meta.is_dir() => std::fs::remove_dir_all(&file),
+        Ok(_) => std::fs::remove_file(&file),
+        Err(_) => Ok(()),
+    };
+    removed.map_err(|e| LoopError::io("remove the changed `.git` of", wt, e))?;
+    std::fs::write(&file, format!("gitdir: {}\n", record.display()))
+        .map_err(|e| LoopError::io("restore the `.git` file of", wt, e))
 }
 
 fn join<S: AsRef<OsStr>>(args: &[S]) -> String {

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::LoopError;
 use crate::checks::TestReport;
 use crate::coder::{task_env, task_json};
+use crate::confine::WorkSandbox;
 use crate::exec::{self, Exit, ShellCommand};
 use crate::task::Task;
 
@@ -30,6 +31,8 @@ pub struct ReviewContext<'a> {
     pub transcript: &'a Path,
     /// Set when the review must stop.
     pub cancel: &'a AtomicBool,
+    /// The sandbox a judge's commands run in (they run the agent's code).
+    pub sandbox: &'a WorkSandbox,
 }
 
 /// A judge's decision.
@@ -124,6 +127,7 @@ impl Judge for CommandJudge {
             log: ctx.transcript,
             timeout: self.timeout,
             cancel: ctx.cancel,
+            sandbox: Some(ctx.sandbox),
         })?;
         let reasons = exec::read_trimmed(ctx.transcript, result.log_start, REASON_BYTES)?
             .trim()

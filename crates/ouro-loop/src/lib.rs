@@ -4,7 +4,8 @@
 //! a lease, works each in a shadow git worktree on its own branch ([`run`]), lets a
 //! [`coder::Coder`] implement it, runs its tests and the repository's test command with
 //! timeouts, feeds the trimmed errors back for the next attempt, asks a
-//! [`judge::Judge`], and promotes accepted work by compare-and-swap fast-forward
+//! [`judge::Judge`] (tests and judge commands run in the sandbox, [`confine`]; git never
+//! trusts the worktree, [`git`]), and promotes accepted work by compare-and-swap fast-forward
 //! ([`promote`]). Workers run under a one_for_one [`supervisor`]; every step goes to the
 //! ouro-core journal ([`ledger`]) and a restart recovers ([`recovery`]) without losing a
 //! task or promoting one twice.
@@ -16,6 +17,7 @@ mod checks;
 mod clock;
 pub mod coder;
 pub mod config;
+pub mod confine;
 mod error;
 pub mod exec;
 pub mod git;

@@ -1,7 +1,8 @@
 //! One run of a claimed task: a shadow worktree on its own branch, coder attempts with
 //! the errors of each fed to the next, tests, the judge, promotion, and the run folder
 //! (`task.json`, `tests-0.log` (the tests before any change), `coder-N.log`,
-//! `feedback-N.txt`, `patch-N.diff`, `tests-N.log`,
+//! `feedback-N.txt`, `protected-N.json` (changes to protected paths, dropped), `patch-N.diff`,
+//! `tests-N.log`,
 //! `dropped-N.json` (files left out of a passing change, see [`crate::tidy`]), `judge-N.log`,
 //! `verdict.json`, `patch.diff`, `outcome.json`).
 
@@ -159,6 +160,7 @@ impl TaskRun<'_> {
             timeout: self.shared.config.test_timeout(),
             feedback_bytes: self.shared.config.feedback_bytes,
             cancel: &self.cancel,
+            sandbox: &self.shared.sandbox,
         })
     }
 
@@ -232,7 +234,12 @@ impl TaskRun<'_> {
                 .as_ref()
                 .map(|reason| format!("Attempt {attempt} did not finish: {reason}\n\n"))
                 .unwrap_or_default();
-            let diff = shared.git.stage_and_diff(&self.worktree, &base)?;
+            let mut diff = shared.git.stage_and_diff(&self.worktree, &base)?;
+            let protected = tidy::drop_protected(&shared.git, &self.worktree, &base)?;
+            if !protected.is_empty() {
+                self.write_dropped(&format!("protected-{attempt}.json"), &protected)?;
+                diff = shared.git.staged_diff(&self.worktree, &base)?;
+            }
             if diff.trim().is_empty() {
                 if gave_up.is_none() {
                     self.event_attempted(attempt, "no_changes")?;
@@ -302,6 +309,7 @@ impl TaskRun<'_> {
                 tests: &report,
                 transcript: &self.file(format!("judge-{attempt}.log")),
                 cancel: &self.cancel,
+                sandbox: &shared.sandbox,
             })?;
             self.write_verdict(attempt, &verdict, &report)?;
             shared.record(&LoopEvent::Judged {
@@ -354,14 +362,19 @@ impl TaskRun<'_> {
         if dropped.is_empty() {
             return Ok(diff);
         }
-        let json = serde_json::to_vec_pretty(&dropped).map_err(|source| LoopError::Json {
-            context: "encode the dropped files".into(),
-            source,
-        })?;
-        self.write(&self.file(format!("dropped-{attempt}.json")), &json)?;
+        self.write_dropped(&format!("dropped-{attempt}.json"), &dropped)?;
         let diff = self.shared.git.staged_diff(&self.worktree, base)?;
         self.write(&self.file(format!("patch-{attempt}.diff")), diff.as_bytes())?;
         Ok(diff)
+    }
+
+    /// Writes the files left out of a change, and why, to `name` in the run folder.
+    fn write_dropped(&self, name: &str, dropped: &[tidy::Dropped]) -> Result<(), LoopError> {
+        let json = serde_json::to_vec_pretty(dropped).map_err(|source| LoopError::Json {
+            context: "encode the dropped files".into(),
+            source,
+        })?;
+        self.write(&self.file(name.to_string()), &json)
     }
 
     /// Runs the tests on the untouched worktree (`tests-0.log`): their failing output,

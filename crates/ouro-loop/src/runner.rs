@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::config::LoopConfig;
+use crate::confine::WorkSandbox;
 use crate::git::Git;
 use crate::ledger::{Ledger, LoopEvent};
 use crate::personas::Personas;
@@ -77,6 +78,10 @@ pub fn run_loop(options: LoopOptions, personas: Personas) -> Result<LoopSummary,
         .or_else(|| config.watch_file.clone())
         .map(|file| TaskFileWatcher::new(git.repo().join(file)));
     let owner = format!("{}:{}:{}", hostname(), std::process::id(), clock::now_ms());
+    let sandbox = WorkSandbox::probe(config.sandbox);
+    for warning in sandbox.warnings() {
+        eprintln!("ouro loop: {warning}");
+    }
     let (budget, forever) = match options.mode {
         Mode::Drain { max_tasks } => (max_tasks.map(AtomicUsize::new), false),
         Mode::Forever => (None, true),
@@ -97,6 +102,7 @@ pub fn run_loop(options: LoopOptions, personas: Personas) -> Result<LoopSummary,
         forever,
         watcher: Mutex::new(watch),
         processed: AtomicUsize::new(0),
+        sandbox,
     });
     shared.record(&LoopEvent::Started {
         owner,

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::LoopError;
 use crate::config::LoopConfig;
+use crate::confine::WorkSandbox;
 use crate::git::Git;
 use crate::ledger::{Ledger, LoopEvent};
 use crate::personas::Personas;
@@ -114,6 +115,8 @@ pub(crate) struct Shared {
     pub interval: Duration,
     pub watcher: Mutex<Option<TaskFileWatcher>>,
     pub processed: AtomicUsize,
+    /// The sandbox of the commands that run the agent's work.
+    pub sandbox: WorkSandbox,
 }
 
 impl Shared {

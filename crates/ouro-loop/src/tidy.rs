@@ -48,6 +48,23 @@ pub fn is_artifact(path: &str) -> bool {
         || ARTIFACT_ENDINGS.iter().any(|end| path.ends_with(end))
 }
 
+/// Drops from the change staged in `wt` the protected paths ([`ouro_sandbox::protected`]:
+/// `ouro.toml`, `AGENTS.md`, `.ouro*`, ...): a change may never carry the loop's settings
+/// or the next agent's instructions to the target branch. Returns what was dropped.
+pub fn drop_protected(git: &Git, wt: &Path, base: &str) -> Result<Vec<Dropped>, LoopError> {
+    let mut dropped = Vec::new();
+    for (_, path) in git.staged_files(wt, base)? {
+        if ouro_sandbox::protected::is_protected(Path::new(&path)) {
+            git.restore_path(wt, base, &path)?;
+            dropped.push(Dropped {
+                path,
+                reason: "a protected path: the agent may not change it".into(),
+            });
+        }
+    }
+    Ok(dropped)
+}
+
 /// Drops from the change staged in `wt` the files the task does not need; `test` runs the
 /// tests (`None` when there are none). Returns what was dropped; the index is left staged
 /// with the rest.

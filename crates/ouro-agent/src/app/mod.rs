@@ -15,8 +15,8 @@ use crate::agent::{Agent, AgentConfig, AgentError, AgentEvent, Observer};
 use crate::audit::{AuditError, AuditLog};
 use crate::config::{AgentFileConfig, ConfigError, ProviderKind};
 use crate::permissions::{
-    Action, Approver, HeadlessApprover, Mode, PermissionsConfig, PolicyError, RuleConfig,
-    TerminalApprover, Verdict,
+    Approver, HeadlessApprover, Mode, PermissionsConfig, PolicyError, SandboxRequirement,
+    TerminalApprover,
 };
 use crate::provider::retry::RetryPolicy;
 use crate::provider::{
@@ -56,8 +56,11 @@ pub struct AgentOptions {
     pub workspace: Option<PathBuf>,
     /// Overrides `permissions.mode`.
     pub mode: Option<Mode>,
-    /// A TOML file whose `[permissions]` table replaces the workspace's.
+    /// A TOML file whose `[permissions]` table replaces the user-level config's.
     pub policy: Option<PathBuf>,
+    /// Let the workspace's `ouro.toml` widen the session's rights (see
+    /// [`crate::permissions::PermissionsConfig::restricted_by`]).
+    pub trust_workspace_config: bool,
 }
 
 /// Why `ouro agent` could not run.
@@ -117,15 +120,11 @@ fn settings(options: &AgentOptions, root: &Path) -> Result<Settings, AppError> {
     } else {
         AgentFileConfig::default()
     };
-    let mut permissions = match (&options.policy, toml.is_file()) {
-        (Some(path), _) => PermissionsConfig::load(path)?,
-        (None, true) => PermissionsConfig::load(&toml)?,
-        (None, false) => PermissionsConfig::default(),
-    };
-    if let Some(mode) = options.mode {
-        permissions.mode = mode;
+    let permissions = session_permissions(options, root)?;
+    for note in &permissions.notes {
+        eprintln!("ouro agent: {note}");
     }
-    permissions.rules.push(state_rule());
+    let permissions = permissions.config;
     let base_url = options
         .base_url
         .clone()
@@ -183,14 +182,58 @@ fn settings(options: &AgentOptions, root: &Path) -> Result<Settings, AppError> {
     })
 }
 
-/// The rule `ouro agent` always adds to the policy: the session journals and audit logs in
-/// `.ouro/` are ouro's own records, so the agent may not write there (by tool or by bash).
-pub fn state_rule() -> RuleConfig {
-    RuleConfig {
-        action: Action::Write,
-        pattern: ".ouro/**".into(),
-        decision: Verdict::Deny,
+/// The permission settings of a session, and what the user should be told about them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionPermissions {
+    /// The settings the policy is compiled from.
+    pub config: PermissionsConfig,
+    /// Settings of the workspace's `ouro.toml` that were ignored, and a warning when the
+    /// sandbox is off (printed on stderr).
+    pub notes: Vec<String>,
+}
+
+/// The session's permissions: the user's (`--policy FILE`, else the user-level config, else
+/// the defaults; then `--mode`), restricted by the workspace's `ouro.toml` unless
+/// `--trust-workspace-config`, in which case the workspace's table replaces the user's (and
+/// `--mode` still wins).
+pub fn session_permissions(
+    options: &AgentOptions,
+    workspace: &Path,
+) -> Result<SessionPermissions, AppError> {
+    let user_file = options
+        .policy
+        .clone()
+        .or_else(|| ouro_core::paths::user_config().filter(|p| p.is_file()));
+    let (mut user, user_origin) = match &user_file {
+        Some(path) => (PermissionsConfig::load(path)?, path.display().to_string()),
+        None => (PermissionsConfig::default(), "the defaults".to_string()),
+    };
+    if let Some(mode) = options.mode {
+        user.mode = mode;
     }
+    let toml = workspace.join("ouro.toml");
+    let mut notes = Vec::new();
+    let (config, origin) = if !toml.is_file() {
+        (user, user_origin)
+    } else if options.trust_workspace_config {
+        let mut trusted = PermissionsConfig::load(&toml)?;
+        if let Some(mode) = options.mode {
+            trusted.mode = mode;
+        }
+        (trusted, toml.display().to_string())
+    } else {
+        let origin = toml.display().to_string();
+        let (merged, ignored) = user.restricted_by(&PermissionsConfig::load(&toml)?, &origin);
+        notes.extend(ignored);
+        (merged, user_origin)
+    };
+    if config.sandbox == SandboxRequirement::Off {
+        notes.push(format!(
+            "the sandbox is OFF (permissions.sandbox = \"off\" from {origin}): bash runs \
+             unconfined"
+        ));
+    }
+    Ok(SessionPermissions { config, notes })
 }
 
 /// The GGUF file the local provider runs: `model` as a path, or for `default` the default
@@ -261,8 +304,13 @@ pub fn run(options: AgentOptions, cancel: Cancel) -> Result<u8, AppError> {
     };
     let audit = Arc::new(AuditLog::open(&session.audit_path(), session.id())?);
     let sandbox = Sandbox::probe();
-    if !sandbox.missing().is_empty() {
-        eprintln!("ouro agent: sandbox: {}", sandbox.report());
+    let requirement = policy.sandbox_requirement();
+    if requirement != SandboxRequirement::Off && !sandbox.missing().is_empty() {
+        eprintln!(
+            "ouro agent: sandbox weaker than asked ({}): {}",
+            requirement.as_str(),
+            sandbox.report()
+        );
     }
     let approver: Box<dyn Approver> = if interactive {
         Box::new(TerminalApprover::stdio())

@@ -42,18 +42,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Action, Mode, Policy, PolicyError, Rule, SECRET_PATTERNS, Verdict};
 
-/// How strictly bash must be sandboxed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum SandboxRequirement {
-    /// Refuse to run commands when a needed protection is missing.
-    #[default]
-    Required,
-    /// Run with whatever the kernel provides.
-    BestEffort,
-    /// Do not confine commands.
-    Off,
-}
+pub use ouro_sandbox::SandboxRequirement;
 
 /// One rule as written in TOML.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -125,6 +114,10 @@ impl PermissionsConfig {
     /// Compiles the configuration into a [`Policy`] for the workspace at `workspace`.
     pub fn compile(&self, workspace: &Path) -> Result<Policy, PolicyError> {
         let mut rules = Vec::new();
+        // Built in, whatever the configuration: see [`ouro_sandbox::protected`].
+        for pattern in ouro_sandbox::protected::PROTECTED_PATTERNS {
+            rules.push(Rule::new(Action::Write, pattern, Verdict::Deny, None)?);
+        }
         if self.protect_secrets {
             for pattern in SECRET_PATTERNS {
                 match Rule::new(Action::Read, pattern, Verdict::Deny, None) {
@@ -183,7 +176,9 @@ mod tests {
         assert_eq!(c.sandbox, SandboxRequirement::BestEffort);
         assert_eq!(c.rules.len(), 2);
         let p = c.compile(Path::new("/ws")).unwrap();
-        assert_eq!(p.rules().len(), 2);
+        // The built-in protected paths come first, then the configured rules.
+        let protected = ouro_sandbox::protected::PROTECTED_PATTERNS.len();
+        assert_eq!(p.rules().len(), protected + 2);
         let d = p.check_path(Action::Read, Path::new("/ws/secrets/k"));
         assert_eq!(d.verdict, Verdict::Deny);
         assert_eq!(d.rule, "rule 1: deny read \"secrets/**\"");
@@ -197,6 +192,31 @@ mod tests {
         let d = p.check_path(Action::Read, Path::new("/ws/.env"));
         assert_eq!(d.verdict, Verdict::Deny);
         assert!(d.rule.starts_with("built-in rule"), "{}", d.rule);
+    }
+
+    #[test]
+    fn protected_paths_are_write_denied_whatever_the_config() {
+        let c = PermissionsConfig {
+            mode: Mode::FullAccess,
+            rules: vec![RuleConfig {
+                action: Action::Write,
+                pattern: "**".into(),
+                decision: Verdict::Allow,
+            }],
+            ..PermissionsConfig::default()
+        };
+        let p = c.compile(Path::new("/ws")).unwrap();
+        for path in [
+            "/ws/.git/hooks/pre-commit",
+            "/ws/ouro.toml",
+            "/ws/AGENTS.md",
+            "/ws/.ouro/x",
+        ] {
+            let d = p.check_path(Action::Write, Path::new(path));
+            assert_eq!(d.verdict, Verdict::Deny, "{path}");
+        }
+        let d = p.check_path(Action::Write, Path::new("/ws/src/main.rs"));
+        assert_eq!(d.verdict, Verdict::Allow);
     }
 
     #[test]

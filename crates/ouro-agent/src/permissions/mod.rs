@@ -21,6 +21,7 @@ pub mod approver;
 pub mod command;
 pub mod config;
 pub mod git_secrets;
+mod layers;
 pub mod network;
 
 use std::fmt;
@@ -104,7 +105,7 @@ impl Verdict {
 }
 
 /// How much the agent may do when no rule says otherwise.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Mode {
     /// Read anything in the workspace; no writes; commands and GPU need approval; no network.

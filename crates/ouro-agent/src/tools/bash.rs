@@ -28,8 +28,9 @@ use serde_json::Value;
 use super::schema::{Prop, object};
 use super::{Access, Resource, Tool, ToolContext, ToolError, ToolOutput, parse_args};
 use crate::permissions::{Action, SandboxRequirement};
-use crate::sandbox::Profile;
+use crate::sandbox::protected::{PROTECTED_SUMMARY, RootSnapshot};
 use crate::sandbox::reap::{self, Marker};
+use crate::sandbox::{Profile, policy_profile};
 use crate::text::CappedBuffer;
 
 /// Runs shell commands.
@@ -114,7 +115,7 @@ impl Tool for Bash {
             .map(Duration::from_secs)
             .unwrap_or(ctx.limits.default_timeout)
             .min(ctx.limits.max_timeout);
-        let mut profile = Profile::for_policy(&ctx.policy, args.network)
+        let mut profile = policy_profile(&ctx.policy, args.network)
             .map_err(crate::sandbox::SandboxError::from)?;
         let created = if ctx.policy.sandbox_requirement() == SandboxRequirement::Off {
             Vec::new()
@@ -158,6 +159,8 @@ impl Tool for Bash {
             cmd.env(reap::VAR, marker.value());
         }
         confinement.install(&mut cmd)?;
+        // Missing protected files cannot be mounted read-only: remove any the command makes.
+        let protected = RootSnapshot::take(ctx.workspace.root());
         let mut child = cmd
             .spawn()
             .map_err(|e| ToolError::failed(NAME, format!("cannot start bash: {e}")))?;
@@ -182,6 +185,18 @@ impl Tool for Bash {
         let ending = out.lines().next().unwrap_or_default();
         ctx.audit
             .record(NAME, "execute", &args.command, "exited", ending)?;
+        let removed = protected
+            .remove_created()
+            .map_err(|e| ToolError::failed(NAME, format!("protected path: {e}")))?;
+        for path in &removed {
+            let shown = ctx.rel(path);
+            ctx.audit
+                .record(NAME, "write", &shown, "blocked", "built-in protected path")?;
+            out.push_str(&format!(
+                "protected: `{shown}` was created by the command and has been removed \
+                 (the agent may not write {PROTECTED_SUMMARY})\n"
+            ));
+        }
         if sandboxed {
             let blocks = sandbox_blocks(&stdout.0, &stderr.0, &profile);
             for (action, line, rule) in &blocks {

@@ -1,11 +1,10 @@
-//! What one command may do: the write roots, hidden paths and network access derived from the
-//! permission policy, resolved to concrete, canonical paths.
+//! What one command may do: the write roots, hidden paths and network access (derived from
+//! the agent's permission policy, or from the loop's fixed rules), resolved to concrete,
+//! canonical paths.
 
 use std::path::{Component, Path, PathBuf};
 
 use globset::{GlobBuilder, GlobSetBuilder};
-
-use crate::permissions::{Action, Mode, Policy};
 
 /// The most directory entries scanned to find files matched by deny rules.
 const MAX_SCAN: usize = 200_000;
@@ -35,29 +34,58 @@ pub struct Profile {
 #[error("sandbox: scanning for files hidden by deny rules: {0}")]
 pub struct ScanError(String);
 
+/// Where a command may write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WriteScope {
+    /// Anywhere the OS allows.
+    Anywhere,
+    /// The workspace and the temporary directories.
+    WorkspaceAndTemp,
+    /// The temporary directories only.
+    TempOnly,
+    /// Exactly these directories (canonical).
+    Only(Vec<PathBuf>),
+}
+
+/// A profile as written: deny patterns as the permission policy's rules spell them
+/// (relative to the workspace, or absolute; `dir/**` denies `dir` itself).
+#[derive(Debug, Clone)]
+pub struct PatternProfile<'a> {
+    /// The workspace root (canonical).
+    pub workspace: &'a Path,
+    /// Where the command may write.
+    pub writes: WriteScope,
+    /// Patterns of paths it may not read.
+    pub deny_read: Vec<&'a str>,
+    /// Patterns of paths it may not write.
+    pub deny_write: Vec<&'a str>,
+    /// Whether it may use the network.
+    pub network: bool,
+}
+
 impl Profile {
-    /// The profile for a command under `policy` (`network`: whether the call was granted
-    /// network access).
-    pub fn for_policy(policy: &Policy, network: bool) -> Result<Self, ScanError> {
-        let workspace = policy.workspace().to_path_buf();
-        let write_roots = match policy.mode() {
-            Mode::FullAccess => None,
-            Mode::WorkspaceWrite => {
+    /// The profile `spec` describes, its patterns resolved to the paths they match now.
+    pub fn from_patterns(spec: &PatternProfile<'_>) -> Result<Self, ScanError> {
+        let workspace = spec.workspace.to_path_buf();
+        let write_roots = match &spec.writes {
+            WriteScope::Anywhere => None,
+            WriteScope::WorkspaceAndTemp => {
                 let mut roots = vec![workspace.clone()];
                 roots.extend(temp_dirs());
                 Some(roots)
             }
-            Mode::ReadOnly => Some(temp_dirs()),
+            WriteScope::TempOnly => Some(temp_dirs()),
+            WriteScope::Only(roots) => Some(roots.clone()),
         };
-        let read = denied_paths(policy, Action::Read)?;
-        let write = denied_paths(policy, Action::Write)?;
+        let read = denied_paths(spec.workspace, &spec.deny_read)?;
+        let write = denied_paths(spec.workspace, &spec.deny_write)?;
         let mut profile = Self {
             write_roots,
             deny_read: read.existing,
             deny_write: write.existing,
             deny_write_missing: Vec::new(),
             deny_write_escapes: write.escapes,
-            network: network || policy.mode() == Mode::FullAccess,
+            network: spec.network,
         };
         // Only those whose parent exists in a write root (the command could create them).
         profile.deny_write_missing = write
@@ -128,16 +156,15 @@ struct Denied {
     escapes: Vec<(PathBuf, PathBuf)>,
 }
 
-/// Every path matched by a deny rule for `action`: relative patterns are matched by scanning
-/// the workspace (`.git` excluded), absolute ones by scanning below their literal prefix. A
-/// pattern `dir/**` denies `dir` itself.
-fn denied_paths(policy: &Policy, action: Action) -> Result<Denied, ScanError> {
+/// Every path matched by `patterns`: relative patterns are matched by scanning the workspace
+/// (not inside `.git`), absolute ones by scanning below their literal prefix. A pattern
+/// `dir/**` denies `dir` itself.
+fn denied_paths(workspace: &Path, patterns: &[&str]) -> Result<Denied, ScanError> {
     let mut relative = GlobSetBuilder::new();
     let mut any_relative = false;
     let mut found = Vec::new();
     let mut literal_dirs = Vec::new();
-    for rule in policy.deny_path_patterns(action) {
-        let pattern = rule.pattern.as_str();
+    for &pattern in patterns {
         if pattern.starts_with('/') {
             found.extend(scan_absolute(pattern)?);
         } else {
@@ -148,12 +175,12 @@ fn denied_paths(policy: &Policy, action: Action) -> Result<Denied, ScanError> {
             relative.add(glob);
             any_relative = true;
             if let Some(dir) = pattern.strip_suffix("/**").filter(|d| is_literal(d)) {
-                found.push(policy.workspace().join(dir));
+                found.push(workspace.join(dir));
                 if Path::new(dir)
                     .components()
                     .all(|c| matches!(c, Component::Normal(_)))
                 {
-                    literal_dirs.push(policy.workspace().join(dir));
+                    literal_dirs.push(workspace.join(dir));
                 }
             }
         }
@@ -162,12 +189,10 @@ fn denied_paths(policy: &Policy, action: Action) -> Result<Denied, ScanError> {
         let set = relative
             .build()
             .map_err(|e| ScanError(format!("deny patterns: {e}")))?;
-        let root = policy.workspace();
-        scan(root, &mut found, |p| {
-            p.strip_prefix(root).is_ok_and(|rel| set.is_match(rel))
+        scan(workspace, &mut found, |p| {
+            p.strip_prefix(workspace).is_ok_and(|rel| set.is_match(rel))
         })?;
     }
-    let workspace = policy.workspace();
     let mut canonical = Vec::new();
     let mut missing_dirs = Vec::new();
     let mut escapes = Vec::new();
@@ -257,7 +282,20 @@ fn scan(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::permissions::{PermissionsConfig, RuleConfig, Verdict};
+
+    fn spec<'a>(
+        ws: &'a Path,
+        deny_read: Vec<&'a str>,
+        deny_write: Vec<&'a str>,
+    ) -> PatternProfile<'a> {
+        PatternProfile {
+            workspace: ws,
+            writes: WriteScope::WorkspaceAndTemp,
+            deny_read,
+            deny_write,
+            network: false,
+        }
+    }
 
     #[test]
     fn finds_denied_files_by_relative_and_absolute_patterns() {
@@ -271,29 +309,10 @@ mod tests {
         std::fs::write(ws.join("a/b/.env"), "").unwrap();
         std::fs::write(ws.join("a/b/ok.txt"), "").unwrap();
         std::fs::write(outside.join("id.pem"), "").unwrap();
-        let config = PermissionsConfig {
-            protect_secrets: false,
-            rules: vec![
-                RuleConfig {
-                    action: Action::Read,
-                    pattern: "**/.env".into(),
-                    decision: Verdict::Deny,
-                },
-                RuleConfig {
-                    action: Action::Read,
-                    pattern: "keys/**".into(),
-                    decision: Verdict::Deny,
-                },
-                RuleConfig {
-                    action: Action::Read,
-                    pattern: format!("{}/*.pem", outside.display()),
-                    decision: Verdict::Deny,
-                },
-            ],
-            ..PermissionsConfig::default()
-        };
-        let policy = config.compile(&ws).unwrap();
-        let profile = Profile::for_policy(&policy, false).unwrap();
+        let pem = format!("{}/*.pem", outside.display());
+        let profile =
+            Profile::from_patterns(&spec(&ws, vec!["**/.env", "keys/**", pem.as_str()], vec![]))
+                .unwrap();
         assert_eq!(
             profile.deny_read,
             vec![
@@ -320,23 +339,12 @@ mod tests {
         std::fs::create_dir_all(root.join("outside")).unwrap();
         std::fs::create_dir_all(&ws).unwrap();
         std::os::unix::fs::symlink(root.join("outside"), ws.join("state")).unwrap();
-        let deny = |pattern: &str| RuleConfig {
-            action: Action::Write,
-            pattern: pattern.into(),
-            decision: Verdict::Deny,
-        };
-        let config = PermissionsConfig {
-            protect_secrets: false,
-            rules: vec![
-                deny(".ouro/**"),
-                deny("state/**"),
-                deny("a/b/**"),
-                deny("../up/**"),
-            ],
-            ..PermissionsConfig::default()
-        };
-        let policy = config.compile(&ws).unwrap();
-        let mut profile = Profile::for_policy(&policy, false).unwrap();
+        let mut profile = Profile::from_patterns(&spec(
+            &ws,
+            vec![],
+            vec![".ouro/**", "state/**", "a/b/**", "../up/**"],
+        ))
+        .unwrap();
         // `a/b` has no parent yet and `../up` is not in the workspace: neither is created.
         assert_eq!(profile.deny_write_missing, [ws.join(".ouro")]);
         assert_eq!(

@@ -1,4 +1,6 @@
-//! The Linux sandbox for commands run by the `bash` tool.
+//! ouro-sandbox: the Linux sandbox for everything the agent causes to run: the `bash` tool
+//! of `ouro agent`, and in `ouro loop` the task's tests, the repository's test command and
+//! the judge's command (which run code the agent wrote).
 //!
 //! [`Sandbox::probe`] finds out once what the kernel offers: the Landlock ABI version and
 //! whether a process may enter a new network namespace and a new mount namespace. For each
@@ -28,6 +30,7 @@ pub mod mountns;
 pub mod netns;
 pub mod pidns;
 pub mod profile;
+pub mod protected;
 pub mod reap;
 pub mod seccomp;
 mod unshare;
@@ -40,9 +43,33 @@ use std::process::Command;
 pub use mountns::MountnsMode;
 pub use netns::NetnsMode;
 pub use pidns::PidnsMode;
-pub use profile::{Profile, ScanError};
+pub use profile::{PatternProfile, Profile, ScanError, WriteScope, temp_dirs};
 
-use crate::permissions::SandboxRequirement;
+use serde::{Deserialize, Serialize};
+
+/// How strictly commands must be sandboxed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SandboxRequirement {
+    /// Do not confine commands.
+    Off,
+    /// Run with whatever the kernel provides.
+    BestEffort,
+    /// Refuse to run commands when a needed protection is missing.
+    #[default]
+    Required,
+}
+
+impl SandboxRequirement {
+    /// As written in TOML (`required`, `best-effort`, `off`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Off => "off",
+            Self::BestEffort => "best-effort",
+            Self::Required => "required",
+        }
+    }
+}
 
 /// Why a command could not be confined as required.
 #[derive(Debug, thiserror::Error)]
