@@ -55,6 +55,7 @@ fn the_edit_is_decoded_under_the_grammar_and_applies() {
                 failure: Some(failure),
                 previous: &[],
                 sampling: SamplingConfig::greedy(),
+                later: &[],
                 explain: false,
                 avoid: &[],
                 focus_inputs: true,

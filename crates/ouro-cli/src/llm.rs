@@ -205,6 +205,11 @@ pub struct BenchArgs {
         default_value = "128"
     )]
     n_gen: Vec<usize>,
+    /// Sequences decoded side by side in the generation tests (tgNxB: B sequences of N
+    /// tokens each, their tokens per second counted together; CPU only), comma-separated;
+    /// 1 is the plain tgN.
+    #[arg(short = 'b', long, value_delimiter = ',', default_value = "1")]
+    batch: Vec<usize>,
     /// Repetitions of each test (after one warm-up).
     #[arg(short = 'r', long, default_value_t = 5)]
     repetitions: usize,
@@ -405,12 +410,18 @@ fn run_bench(args: BenchArgs) -> Result<()> {
         .iter()
         .filter(|&&n| n > 0)
         .map(|&n| BenchKind::Prompt(n))
-        .chain(
-            args.n_gen
+        .chain(args.n_gen.iter().filter(|&&n| n > 0).flat_map(|&n| {
+            args.batch
                 .iter()
-                .filter(|&&n| n > 0)
-                .map(|&n| BenchKind::Generate(n)),
-        );
+                .filter(|&&b| b > 0)
+                .map(move |&b| match b {
+                    1 => BenchKind::Generate(n),
+                    sequences => BenchKind::Batched {
+                        tokens: n,
+                        sequences,
+                    },
+                })
+        }));
     let name = path
         .file_name()
         .map_or_else(String::new, |n| n.to_string_lossy().into_owned());

@@ -1,10 +1,13 @@
-//! `llama-bench`-style throughput tests: prompt processing (`pp N`: N tokens in one batch)
-//! and text generation (`tg N`: N tokens one at a time), repeated and summarized.
+//! `llama-bench`-style throughput tests: prompt processing (`pp N`: N tokens in one batch),
+//! text generation (`tg N`: N tokens one at a time) and batched generation (`tg N x B`: B
+//! sequences side by side, N tokens each, counted together as `llama-batched-bench`'s
+//! decoding speed is), repeated and summarized.
 
 use std::time::Instant;
 
+use crate::device::Sequence;
 use crate::engine::{Engine, EngineError};
-use crate::model::Logits;
+use crate::model::{BatchScratch, Logits, State};
 
 /// One kind of test.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -14,6 +17,9 @@ pub enum BenchKind {
     Prompt(usize),
     /// Generate this many tokens one by one.
     Generate(usize),
+    /// Generate `tokens` tokens in each of `sequences` sequences decoded side by side (on
+    /// the CPU).
+    Batched { tokens: usize, sequences: usize },
 }
 
 impl BenchKind {
@@ -22,12 +28,23 @@ impl BenchKind {
         match self {
             BenchKind::Prompt(n) => format!("pp{n}"),
             BenchKind::Generate(n) => format!("tg{n}"),
+            BenchKind::Batched { tokens, sequences } => format!("tg{tokens}x{sequences}"),
         }
     }
 
-    fn tokens(self) -> usize {
+    /// Positions each sequence needs.
+    fn positions(self) -> usize {
         match self {
             BenchKind::Prompt(n) | BenchKind::Generate(n) => n,
+            BenchKind::Batched { tokens, .. } => tokens,
+        }
+    }
+
+    /// Tokens processed in all.
+    fn tokens(self) -> usize {
+        match self {
+            BenchKind::Batched { tokens, sequences } => tokens * sequences,
+            other => other.positions(),
         }
     }
 }
@@ -64,10 +81,21 @@ pub fn run(
 ) -> Result<BenchResult, EngineError> {
     let n_vocab = engine.model.config().n_vocab;
     let mut rng = TokenRng(0x9E37_79B9_7F4A_7C15);
-    let mut state = engine.new_sequence(kind.tokens() + 1)?;
+    let mut state = engine.new_sequence(kind.positions() + 1)?;
+    let mut batch = Vec::new();
+    if let BenchKind::Batched { sequences, .. } = kind {
+        if !matches!(state, Sequence::Cpu(_)) {
+            return Err(EngineError::BatchedOnCpuOnly);
+        }
+        batch = (0..sequences)
+            .map(|_| engine.model.new_state(kind.positions() + 1))
+            .collect();
+    }
+    let mut scratch = BatchScratch::default();
     let mut samples = Vec::with_capacity(repetitions);
     for rep in 0..=repetitions {
         state.truncate(0);
+        batch.iter_mut().for_each(|s| s.truncate(0));
         let started = Instant::now();
         match kind {
             BenchKind::Prompt(n) => {
@@ -78,6 +106,15 @@ pub fn run(
                 for _ in 0..n {
                     let token = rng.next(n_vocab);
                     engine.forward(&mut state, &[token], Logits::Last)?;
+                }
+            }
+            BenchKind::Batched { tokens, sequences } => {
+                for _ in 0..tokens {
+                    let next: Vec<u32> = (0..sequences).map(|_| rng.next(n_vocab)).collect();
+                    let mut states: Vec<&mut State> = batch.iter_mut().collect();
+                    engine
+                        .model
+                        .forward_each(&mut states, &next, &mut scratch, &engine.pool)?;
                 }
             }
         }

@@ -10,14 +10,15 @@ use std::time::{Duration, Instant};
 use ouro_core::engine_status::{StatusWriter, status_dir};
 
 use crate::chat_template::{ChatMessage, ChatTemplate, ChatTemplateError};
-use crate::constrained::{ConstrainedError, Grammar, GrammarCompiler, Guide};
+use crate::constrained::{ConstrainedError, Grammar, GrammarCompiler};
+use crate::decode::{Decoder, Step};
 use crate::device::{DeviceChoice, Placement, Sequence};
 use crate::lookup::Lookup;
 use crate::model::cuda::CudaModelError;
 use crate::model::{Logits, Model, ModelError};
-use crate::sampling::{Sampler, SamplingConfig, SamplingError, StopMatcher};
+use crate::sampling::{SamplingConfig, SamplingError};
 use crate::threadpool::ThreadPool;
-use crate::tokenizer::{Tokenizer, TokenizerError, Utf8Stream};
+use crate::tokenizer::{Tokenizer, TokenizerError};
 
 /// Errors from loading or running the engine.
 #[derive(Debug, thiserror::Error)]
@@ -42,6 +43,8 @@ pub enum EngineError {
     EmptyPrompt,
     #[error("the prompt has {prompt} tokens but the context holds {n_ctx}")]
     PromptTooLong { prompt: usize, n_ctx: usize },
+    #[error("batched decoding runs on the CPU only (load the model with --device cpu)")]
+    BatchedOnCpuOnly,
 }
 
 /// A model ready to generate text.
@@ -205,11 +208,16 @@ impl Engine {
         let logits = self
             .placement
             .forward(&self.model, seq, tokens, logits, &self.pool)?;
+        self.record_tokens(tokens.len());
+        Ok(logits)
+    }
+
+    /// Counts `n` tokens run through the model, for the dashboard.
+    pub(crate) fn record_tokens(&self, n: usize) {
         self.status
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .record(tokens.len());
-        Ok(logits)
+            .record(n);
     }
 
     /// The grammar compiler for this model's vocabulary, built on first use.
@@ -266,24 +274,7 @@ impl Engine {
         cancel: &AtomicBool,
         on_text: &mut dyn FnMut(&str),
     ) -> Result<Generation, EngineError> {
-        let mut guide: Option<Guide> = match &opts.grammar {
-            Some(grammar) => Some(self.grammar_compiler()?.compile(grammar)?),
-            None => None,
-        };
-        let mut sampler = Sampler::new(opts.sampling.clone(), self.model.config().n_vocab)?;
-        for &t in prompt_tokens {
-            sampler.accept(t);
-        }
-        let mut stops = StopMatcher::new(opts.stop.clone());
-        let mut utf8 = Utf8Stream::default();
-        let mut text = String::new();
-        let mut emit = |piece: &str, text: &mut String| {
-            if !piece.is_empty() {
-                on_text(piece);
-                text.push_str(piece);
-            }
-        };
-
+        let mut decoder = Decoder::new(self, opts, opts.sampling.clone(), prompt_tokens)?;
         let started = Instant::now();
         // `rows` holds the logits of one forward pass: one row, or with a draft one row per
         // token of [last token, draft...]; `row` is the one to sample from next.
@@ -305,40 +296,22 @@ impl Engine {
         };
         let prompt_time = started.elapsed();
         let gen_started = Instant::now();
-        let mut tokens = Vec::new();
         let stop_reason = loop {
-            if tokens.len() >= opts.max_tokens {
+            if decoder.tokens.len() >= opts.max_tokens {
                 break StopReason::MaxTokens;
             }
             if cancel.load(Ordering::Relaxed) {
                 break StopReason::Cancelled;
             }
             let logits = &mut rows[row * n_vocab..(row + 1) * n_vocab];
-            if let Some(guide) = guide.as_mut() {
-                guide.mask_logits(logits)?;
-            }
-            let token = sampler.sample(logits);
-            sampler.accept(token);
-            if !opts.ignore_eos && self.tokenizer.is_eog(token) {
-                break StopReason::EndOfGeneration;
-            }
-            if let Some(guide) = guide.as_mut() {
-                guide.commit(token)?;
-            }
-            tokens.push(token);
-            let piece = utf8.push(&self.tokenizer.token_to_piece(token));
-            let step = stops.push(&piece);
-            emit(&step.emit, &mut text);
-            if step.stopped {
-                break StopReason::StopString;
-            }
-            if guide.as_ref().is_some_and(Guide::is_finished) {
-                break StopReason::GrammarComplete;
-            }
+            let token = match decoder.next(self, logits, on_text)? {
+                Step::Token(token) => token,
+                Step::Stop(reason) => break reason,
+            };
             if valid >= state.capacity() {
                 break StopReason::ContextFull;
             }
-            if tokens.len() >= opts.max_tokens {
+            if decoder.tokens.len() >= opts.max_tokens {
                 continue;
             }
             // The draft guessed this token: its position is cached and its row is next.
@@ -360,7 +333,7 @@ impl Engine {
                 Some(lookup) => {
                     history.push(token);
                     let room = (state.capacity() - valid - 1)
-                        .min(opts.max_tokens - tokens.len() - 1)
+                        .min(opts.max_tokens - decoder.tokens.len() - 1)
                         .min(draft_len);
                     lookup.draft(&history, room)
                 }
@@ -382,16 +355,11 @@ impl Engine {
         };
         // Drafted positions never taken must not look cached to a later call.
         state.truncate(valid);
-        if stop_reason != StopReason::StopString {
-            let rest = utf8.finish();
-            let step = stops.push(&rest);
-            emit(&step.emit, &mut text);
-            emit(&stops.flush(), &mut text);
-        }
+        decoder.finish(stop_reason, on_text);
         Ok(Generation {
             prompt_tokens: prompt_tokens.len(),
-            tokens,
-            text,
+            tokens: decoder.tokens,
+            text: decoder.text,
             stop_reason,
             prompt_time,
             generation_time: gen_started.elapsed(),
@@ -447,6 +415,47 @@ impl ChatSession {
         cancel: &AtomicBool,
         on_text: &mut dyn FnMut(&str),
     ) -> Result<Generation, EngineError> {
+        let (tokens, keep) = self.reuse_prefix(engine, prompt)?;
+        let result = engine.generate_in(&mut self.state, &tokens[keep..], opts, cancel, on_text)?;
+        self.cached.extend_from_slice(&tokens[keep..]);
+        self.cached.extend_from_slice(&result.tokens);
+        self.cached.truncate(self.state.pos());
+        Ok(result)
+    }
+
+    /// Generates one reply to `prompt` per entry of `samplings`, side by side (see
+    /// [`Engine::generate_candidates`]); the prompt stays cached, the replies do not.
+    pub fn generate_candidates(
+        &mut self,
+        engine: &Engine,
+        prompt: &str,
+        opts: &GenerateOptions,
+        samplings: &[SamplingConfig],
+        cancel: &AtomicBool,
+        on_text: &mut dyn FnMut(usize, &str),
+    ) -> Result<Vec<Generation>, EngineError> {
+        let (tokens, keep) = self.reuse_prefix(engine, prompt)?;
+        let result = engine.generate_candidates(
+            &mut self.state,
+            &tokens[keep..],
+            opts,
+            samplings,
+            cancel,
+            on_text,
+        )?;
+        self.cached.extend_from_slice(&tokens[keep..]);
+        self.cached.truncate(self.state.pos());
+        Ok(result)
+    }
+
+    /// Tokenizes `prompt` and forgets the cached tokens after the prefix it shares with
+    /// them; returns the tokens and how many of them are cached (always fewer than all, so
+    /// that at least one is run for its logits).
+    fn reuse_prefix(
+        &mut self,
+        engine: &Engine,
+        prompt: &str,
+    ) -> Result<(Vec<u32>, usize), EngineError> {
         let tokens = engine.tokenize_prompt(prompt);
         if tokens.is_empty() {
             return Err(EngineError::EmptyPrompt);
@@ -458,7 +467,6 @@ impl ChatSession {
                 n_ctx,
             });
         }
-        // Reuse the shared prefix, but always feed at least one token to get logits.
         let shared = self
             .cached
             .iter()
@@ -468,11 +476,7 @@ impl ChatSession {
         let keep = shared.min(tokens.len() - 1);
         self.state.truncate(keep);
         self.cached.truncate(keep);
-        let result = engine.generate_in(&mut self.state, &tokens[keep..], opts, cancel, on_text)?;
-        self.cached.extend_from_slice(&tokens[keep..]);
-        self.cached.extend_from_slice(&result.tokens);
-        self.cached.truncate(self.state.pos());
-        Ok(result)
+        Ok((tokens, keep))
     }
 }
 

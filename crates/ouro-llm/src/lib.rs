@@ -8,10 +8,12 @@
 //! [`synth`] writes random-weight models of any size.
 
 pub mod bench;
+pub mod candidates;
 pub mod chat_template;
 pub mod compare;
 pub mod constrained;
 mod cpu;
+mod decode;
 pub mod device;
 pub mod engine;
 pub mod ggml_type;

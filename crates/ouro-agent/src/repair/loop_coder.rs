@@ -32,7 +32,11 @@ const TEMPERATURE_STEP: f32 = 0.25;
 const MAX_TEMPERATURE: f32 = 1.2;
 
 /// Attempts that may edit only the task's inputs when it names any.
-const FOCUSED_ATTEMPTS: u32 = 2;
+const FOCUSED_ATTEMPTS: u32 = 5;
+
+/// Replies decoded side by side when an attempt samples: its own and those of the next
+/// attempts asked the same prompt (see [`RepairRequest::later`]).
+const CANDIDATES: u32 = 4;
 
 /// The coder kinds ouro-agent adds to the loop: `repair`, the default, with its model
 /// looked up from `roots` (see [`ouro_core::paths::search_roots`]) unless the persona names
@@ -163,7 +167,19 @@ impl Coder for RepairCoder {
         };
         if ctx.attempt <= 1 {
             self.tried.clear();
+            repairer.forget_candidates();
         }
+        // The attempts after this one that see the same prompt (the same focus), up to a
+        // batch: their replies are decoded beside this one's.
+        let phase_end = if ctx.attempt <= FOCUSED_ATTEMPTS {
+            FOCUSED_ATTEMPTS.min(ctx.max_attempts)
+        } else {
+            ctx.max_attempts
+        };
+        let later: Vec<SamplingConfig> = (ctx.attempt + 1..=phase_end)
+            .take(CANDIDATES as usize - 1)
+            .map(|attempt| self.sampling(attempt))
+            .collect();
         let request = RepairRequest {
             root: ctx.worktree,
             title: &ctx.task.title,
@@ -176,6 +192,7 @@ impl Coder for RepairCoder {
             // models tend to copy back). A candidate repeating a failed change is resampled.
             previous: &[],
             sampling: self.sampling(ctx.attempt),
+            later: &later,
             // Asking later attempts to explain first fixed 0 of the 8 tasks that direct
             // attempts missed (and broke one a direct retry had fixed): off until it helps.
             explain: false,

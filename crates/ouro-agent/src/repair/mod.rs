@@ -12,14 +12,14 @@ pub mod localize;
 pub mod loop_coder;
 pub mod prompt;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use ouro_llm::device::DeviceChoice;
-use ouro_llm::engine::{ChatSession, Engine, EngineError, GenerateOptions, StopReason};
+use ouro_llm::engine::{ChatSession, Engine, EngineError, GenerateOptions, Generation, StopReason};
 use ouro_llm::lookup::Lookup;
 use ouro_llm::sampling::SamplingConfig;
 use serde::Serialize;
@@ -95,6 +95,10 @@ pub struct RepairRequest<'a> {
     pub previous: &'a [PreviousAttempt],
     /// How to sample (greedy for the first attempt, then varied).
     pub sampling: SamplingConfig,
+    /// How the next attempts with the same prompt will sample: when this attempt samples,
+    /// their replies are decoded beside its own, in one batch, and kept for them (see
+    /// [`Repairer::forget_candidates`]).
+    pub later: &'a [SamplingConfig],
     /// Ask the model to say what is wrong before its edits.
     pub explain: bool,
     /// Only the task's inputs are editable when it names any (see
@@ -170,6 +174,17 @@ pub struct Repairer {
     config: RepairConfig,
     /// The context of the last attempt, whose cached prefix the next one reuses.
     session: Arc<Mutex<Option<ChatSession>>>,
+    /// Replies decoded ahead for later attempts.
+    pending: Arc<Mutex<Pending>>,
+}
+
+/// Replies decoded in a batch beside an attempt's own, for the next attempts asked the
+/// same prompt.
+#[derive(Debug, Default)]
+struct Pending {
+    /// The prompt they answer.
+    prompt: String,
+    replies: VecDeque<Generation>,
 }
 
 impl Repairer {
@@ -179,7 +194,14 @@ impl Repairer {
             engine,
             config,
             session: Arc::default(),
+            pending: Arc::default(),
         }
+    }
+
+    /// Drops the replies decoded ahead (a new task starts).
+    pub fn forget_candidates(&self) {
+        let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+        pending.replies.clear();
     }
 
     /// Loads the GGUF model at `path` (`threads` 0: all cores) on `device`; the note says
@@ -267,17 +289,7 @@ impl Repairer {
             accepted: 0,
         };
         loop {
-            let generation = {
-                // One context kept between attempts: a later attempt's prompt repeats the
-                // files, the task and the failure, and only its new part is evaluated (a
-                // resample of the same prompt evaluates nothing).
-                let mut slot = self.session.lock().unwrap_or_else(PoisonError::into_inner);
-                let session = match slot.as_mut() {
-                    Some(session) => session,
-                    None => slot.insert(self.engine.session(self.config.n_ctx)?),
-                };
-                session.generate(&self.engine, &text, &options, cancel, on_text)?
-            };
+            let generation = self.reply(&text, &options, request.later, cancel, &mut *on_text)?;
             report.samples += 1;
             report.reply = generation.text.clone();
             report.prompt_tokens += generation.prompt_tokens;
@@ -294,7 +306,10 @@ impl Repairer {
                 Ok(changes) => changes,
                 // An unusable or repeated reply costs no test run: sample another one from
                 // the same (cached) prompt while samples are left.
-                Err(_) if report.samples < self.config.samples && !cancel.load(Relaxed) => {
+                Err(_)
+                    if (report.samples < self.config.samples || self.has_pending(&text))
+                        && !cancel.load(Relaxed) =>
+                {
                     on_text("\n[resampled: that reply was unusable or repeated an earlier one]\n");
                     options.sampling = resample(&options.sampling, report.samples);
                     continue;
@@ -318,6 +333,66 @@ impl Repairer {
                 }),
             };
         }
+    }
+
+    /// The next reply to `prompt`: one decoded ahead for it, or a fresh one. A sampled reply
+    /// is decoded beside the replies of the `later` samplings, which are kept for the next
+    /// calls with the same prompt. One context is kept between calls: a later attempt's
+    /// prompt repeats the files, the task and the failure, and only its new part is
+    /// evaluated (a resample of the same prompt evaluates nothing).
+    fn reply(
+        &self,
+        prompt: &str,
+        options: &GenerateOptions,
+        later: &[SamplingConfig],
+        cancel: &AtomicBool,
+        on_text: &mut dyn FnMut(&str),
+    ) -> Result<Generation, EngineError> {
+        let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+        if pending.prompt != prompt {
+            pending.replies.clear();
+        }
+        if let Some(reply) = pending.replies.pop_front() {
+            on_text(&reply.text);
+            return Ok(reply);
+        }
+        let mut slot = self.session.lock().unwrap_or_else(PoisonError::into_inner);
+        let session = match slot.as_mut() {
+            Some(session) => session,
+            None => slot.insert(self.engine.session(self.config.n_ctx)?),
+        };
+        if options.sampling.temperature <= 0.0 || later.is_empty() {
+            return session.generate(&self.engine, prompt, options, cancel, on_text);
+        }
+        let samplings: Vec<SamplingConfig> = std::iter::once(options.sampling.clone())
+            .chain(later.iter().cloned())
+            .collect();
+        let mut replies = session.generate_candidates(
+            &self.engine,
+            prompt,
+            options,
+            &samplings,
+            cancel,
+            &mut |_, _| {},
+        )?;
+        // The batch's time is counted once, with the reply used now.
+        for reply in replies.iter_mut().skip(1) {
+            reply.prompt_time = std::time::Duration::ZERO;
+            reply.generation_time = std::time::Duration::ZERO;
+        }
+        let mut replies = VecDeque::from(replies);
+        // One reply per sampling, and there is at least this attempt's.
+        let first = replies.pop_front().ok_or(EngineError::EmptyPrompt)?;
+        pending.prompt = prompt.to_string();
+        pending.replies = replies;
+        on_text(&first.text);
+        Ok(first)
+    }
+
+    /// Whether replies to `prompt` are waiting.
+    fn has_pending(&self, prompt: &str) -> bool {
+        let pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+        pending.prompt == prompt && !pending.replies.is_empty()
     }
 
     /// The format of an attempt on `located` (see [`RepairConfig::format`]).

@@ -50,6 +50,17 @@ impl KvCache {
         }
     }
 
+    /// Copies the first `n` positions of every layer from `other` (a cache of the same model).
+    pub fn copy_prefix(&mut self, other: &KvCache, n: usize) {
+        let len = n.min(self.capacity).min(other.capacity) * self.kv_dim;
+        for (dst, src) in self.k.iter_mut().zip(&other.k) {
+            dst[..len].copy_from_slice(&src[..len]);
+        }
+        for (dst, src) in self.v.iter_mut().zip(&other.v) {
+            dst[..len].copy_from_slice(&src[..len]);
+        }
+    }
+
     /// The K rows of `layer` (all positions; row `p` starts at `p * kv_dim`).
     pub fn keys(&self, layer: usize) -> &[f16] {
         &self.k[layer]

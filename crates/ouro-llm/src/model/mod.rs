@@ -49,6 +49,8 @@ pub enum ModelError {
     ContextFull { needed: usize, capacity: usize },
     #[error("empty batch: forward() needs at least one token")]
     EmptyBatch,
+    #[error("{tokens} tokens for {sequences} sequences: forward_each() takes one per sequence")]
+    BatchMismatch { sequences: usize, tokens: usize },
 }
 
 /// A loaded model: its config and weights, backed by the memory-mapped GGUF file.
@@ -128,6 +130,94 @@ impl Buffers {
     }
 }
 
+/// Buffers of [`Model::forward_each`], reused from step to step.
+#[derive(Debug, Default)]
+pub struct BatchScratch {
+    buf: Buffers,
+    logits: Vec<f32>,
+}
+
+/// Where the rows of a batch belong: consecutive positions of one sequence (a prompt, or a
+/// token with its draft), or one row for each of several sequences.
+enum Target<'a, 'b> {
+    One {
+        cache: &'a mut KvCache,
+        pos: usize,
+        scratch: &'a mut AttentionScratch,
+    },
+    Each(&'a mut [&'b mut State]),
+}
+
+impl Target<'_, '_> {
+    /// The position of row `row`.
+    fn position(&self, row: usize) -> usize {
+        match self {
+            Target::One { pos, .. } => pos + row,
+            Target::Each(states) => states[row].pos,
+        }
+    }
+
+    /// Stores the rows' K and V (`buf.k`, `buf.v`) in their caches and writes the attention
+    /// of their queries (`buf.q`) into `buf.attn`.
+    fn attend(
+        &mut self,
+        cfg: &ModelConfig,
+        layer: usize,
+        buf: &mut Buffers,
+        n: usize,
+        pool: &ThreadPool,
+    ) {
+        let (qd, kvd) = (cfg.q_dim(), cfg.kv_dim());
+        match self {
+            Target::One {
+                cache,
+                pos,
+                scratch,
+            } => {
+                cache.store(layer, *pos, &buf.k[..n * kvd], &buf.v[..n * kvd]);
+                attention(
+                    cfg,
+                    cache,
+                    layer,
+                    *pos,
+                    &buf.q[..n * qd],
+                    n,
+                    &mut buf.attn[..n * qd],
+                    scratch,
+                    pool,
+                );
+            }
+            Target::Each(states) => {
+                for (t, state) in states.iter_mut().enumerate().take(n) {
+                    let State {
+                        cache,
+                        pos,
+                        attn_scratch,
+                        ..
+                    } = &mut **state;
+                    cache.store(
+                        layer,
+                        *pos,
+                        &buf.k[t * kvd..(t + 1) * kvd],
+                        &buf.v[t * kvd..(t + 1) * kvd],
+                    );
+                    attention(
+                        cfg,
+                        cache,
+                        layer,
+                        *pos,
+                        &buf.q[t * qd..(t + 1) * qd],
+                        1,
+                        &mut buf.attn[t * qd..(t + 1) * qd],
+                        attn_scratch,
+                        pool,
+                    );
+                }
+            }
+        }
+    }
+}
+
 impl Model {
     /// Opens a GGUF model file and checks that it is a model ouro can run.
     pub fn load(path: impl AsRef<Path>) -> Result<Model, ModelError> {
@@ -197,12 +287,7 @@ impl Model {
                 capacity: state.capacity(),
             });
         }
-        if let Some(&token) = tokens.iter().find(|&&t| t as usize >= self.config.n_vocab) {
-            return Err(ModelError::BadToken {
-                token,
-                n_vocab: self.config.n_vocab,
-            });
-        }
+        self.check_tokens(tokens)?;
         state.logits.clear();
         for chunk in tokens.chunks(MAX_BATCH) {
             let last_chunk = state.pos + chunk.len() == needed;
@@ -223,20 +308,102 @@ impl Model {
         logits: Option<Logits>,
         pool: &ThreadPool,
     ) -> Result<(), ModelError> {
+        let n = tokens.len();
+        let State {
+            cache,
+            pos,
+            buf,
+            attn_scratch,
+            logits: out,
+        } = state;
+        let mut target = Target::One {
+            cache,
+            pos: *pos,
+            scratch: attn_scratch,
+        };
+        self.run_layers(tokens, buf, &mut target, pool)?;
+        *pos += n;
+        match logits {
+            None => Ok(()),
+            Some(Logits::Last) => self.output_logits(buf, n - 1..n, out, pool),
+            Some(Logits::All) => self.output_logits(buf, 0..n, out, pool),
+        }
+    }
+
+    /// A new state holding a copy of `state`'s cached positions (same capacity): a sequence
+    /// that continues from the same prompt without evaluating it again.
+    pub fn fork_state(&self, state: &State) -> State {
+        let mut fork = self.new_state(state.capacity());
+        fork.cache.copy_prefix(&state.cache, state.pos);
+        fork.pos = state.pos;
+        fork
+    }
+
+    /// Runs one token for each of several sequences in one pass, so that every matrix is
+    /// read once for all of them (sampling several candidates costs little more than one
+    /// on a CPU that waits on memory). `tokens[i]` goes at `states[i]`'s next position; the
+    /// result holds `n_vocab` logits per sequence, in order.
+    pub fn forward_each<'b>(
+        &self,
+        states: &mut [&mut State],
+        tokens: &[u32],
+        batch: &'b mut BatchScratch,
+        pool: &ThreadPool,
+    ) -> Result<&'b [f32], ModelError> {
+        if tokens.is_empty() {
+            return Err(ModelError::EmptyBatch);
+        }
+        if states.len() != tokens.len() {
+            return Err(ModelError::BatchMismatch {
+                sequences: states.len(),
+                tokens: tokens.len(),
+            });
+        }
+        for state in states.iter() {
+            if state.pos >= state.capacity() {
+                return Err(ModelError::ContextFull {
+                    needed: state.pos + 1,
+                    capacity: state.capacity(),
+                });
+            }
+        }
+        self.check_tokens(tokens)?;
+        let n = tokens.len();
+        self.run_layers(tokens, &mut batch.buf, &mut Target::Each(states), pool)?;
+        for state in states.iter_mut() {
+            state.pos += 1;
+        }
+        batch.logits.clear();
+        self.output_logits(&mut batch.buf, 0..n, &mut batch.logits, pool)?;
+        Ok(&batch.logits)
+    }
+
+    fn check_tokens(&self, tokens: &[u32]) -> Result<(), ModelError> {
+        match tokens.iter().find(|&&t| t as usize >= self.config.n_vocab) {
+            Some(&token) => Err(ModelError::BadToken {
+                token,
+                n_vocab: self.config.n_vocab,
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Embeds `tokens` and runs them through every layer, leaving the last hidden states in
+    /// `buf.x`; `target` says where each row's position and cache are.
+    fn run_layers(
+        &self,
+        tokens: &[u32],
+        buf: &mut Buffers,
+        target: &mut Target<'_, '_>,
+        pool: &ThreadPool,
+    ) -> Result<(), ModelError> {
         let cfg = &self.config;
         let n = tokens.len();
         let (e, qd, kvd) = (cfg.n_embd, cfg.q_dim(), cfg.kv_dim());
-        let pos = state.pos;
-        let State {
-            cache,
-            buf,
-            attn_scratch,
-            ..
-        } = state;
         buf.resize(cfg, n);
         self.embed(tokens, &mut buf.x[..n * e])?;
         for (t, table) in buf.rope.chunks_exact_mut(cfg.rope_dim).enumerate() {
-            ops::rope_table(pos + t, cfg.rope_dim, cfg.rope_freq_base, table);
+            ops::rope_table(target.position(t), cfg.rope_dim, cfg.rope_freq_base, table);
         }
         let style = cfg.arch.rope_style();
         for (il, layer) in self.weights.layers.iter().enumerate() {
@@ -270,18 +437,7 @@ impl Model {
                     table,
                 );
             }
-            cache.store(il, pos, &buf.k[..n * kvd], &buf.v[..n * kvd]);
-            attention(
-                cfg,
-                cache,
-                il,
-                pos,
-                &buf.q[..n * qd],
-                n,
-                &mut buf.attn[..n * qd],
-                attn_scratch,
-                pool,
-            );
+            target.attend(cfg, il, buf, n, pool);
             self.matmul(&layer.wo, &buf.attn[..n * qd], n, &mut buf.h[..n * e], pool)?;
             ops::add_assign(&mut buf.x[..n * e], &buf.h[..n * e]);
 
@@ -303,13 +459,19 @@ impl Model {
             )?;
             ops::add_assign(&mut buf.x[..n * e], &buf.h[..n * e]);
         }
-        state.pos = pos + n;
+        Ok(())
+    }
 
-        let rows = match logits {
-            None => return Ok(()),
-            Some(Logits::Last) => n - 1..n,
-            Some(Logits::All) => 0..n,
-        };
+    /// Appends the logits of the hidden states `rows` of `buf.x` to `out`.
+    fn output_logits(
+        &self,
+        buf: &mut Buffers,
+        rows: std::ops::Range<usize>,
+        out: &mut Vec<f32>,
+        pool: &ThreadPool,
+    ) -> Result<(), ModelError> {
+        let cfg = &self.config;
+        let e = cfg.n_embd;
         let m = rows.len();
         for (x, h) in buf.x[rows.start * e..rows.end * e]
             .chunks_exact(e)
@@ -317,13 +479,13 @@ impl Model {
         {
             ops::rms_norm(x, &self.weights.output_norm, cfg.rms_eps, h);
         }
-        let start = state.logits.len();
-        state.logits.resize(start + m * cfg.n_vocab, 0.0);
+        let start = out.len();
+        out.resize(start + m * cfg.n_vocab, 0.0);
         self.matmul(
             &self.weights.output,
             &buf.h[..m * e],
             m,
-            &mut state.logits[start..],
+            &mut out[start..],
             pool,
         )
     }
