@@ -342,29 +342,39 @@ fn files_the_task_does_not_need_are_dropped_before_promotion() {
     );
 }
 
-#[test]
-fn a_stray_hunk_the_tests_do_not_need_is_dropped_before_promotion() {
+/// A repository with `conf.txt` of twelve `setting_N = N` lines, committed.
+fn repo_with_conf() -> tempfile::TempDir {
     let repo = repo();
-    let lines: String = (1..=12).map(|i| format!("line {i}\n")).collect();
+    let lines: String = (1..=12).map(|i| format!("setting_{i} = {i}\n")).collect();
     fs::write(repo.path().join("conf.txt"), &lines).expect("write");
     git(repo.path(), &["add", "conf.txt"]);
     git(repo.path(), &["commit", "--quiet", "-m", "conf"]);
+    repo
+}
+
+#[test]
+fn a_stray_hunk_the_tests_do_not_need_is_dropped_before_promotion() {
+    let repo = repo_with_conf();
     let bin = tempfile::tempdir().expect("tempdir");
-    // The fix (line 2) and a stray edit far below it (line 11).
+    // The fix (line 2) and a stray edit of something else far below it (line 11).
     let coder = script(
         bin.path(),
         "coder.sh",
-        "sed -i -e 's/^line 2$/fixed 2/' -e 's/^line 11$/tidied 11/' conf.txt",
+        "sed -i -e 's/^setting_2 = 2$/setting_2 = 20/' -e 's/^setting_11 = 11$/colour = 11/' conf.txt",
     );
-    let store = add(repo.path(), "fix line 2", &["grep -q 'fixed 2' conf.txt"]);
+    let store = add(
+        repo.path(),
+        "fix line 2",
+        &["grep -q 'setting_2 = 20' conf.txt"],
+    );
     let config = format!("[loop.coder]\ncommand = \"{}\"\n", coder.display());
     run(repo.path(), &config);
     let task = store.get("1").expect("task");
     assert_eq!(task.status, Status::Done, "{task:?}");
     let promoted = git(repo.path(), &["show", "main:conf.txt"]);
-    assert!(promoted.contains("fixed 2"), "{promoted}");
+    assert!(promoted.contains("setting_2 = 20"), "{promoted}");
     assert!(
-        promoted.contains("line 11"),
+        promoted.contains("setting_11 = 11"),
         "the stray hunk is dropped: {promoted}"
     );
     let dropped = fs::read_to_string(repo.path().join(".ouro/runs/1-1/dropped-1.json"))
@@ -372,5 +382,32 @@ fn a_stray_hunk_the_tests_do_not_need_is_dropped_before_promotion() {
     assert!(
         dropped.contains("conf.txt (lines 11-11)") && dropped.contains("without this hunk"),
         "{dropped}"
+    );
+}
+
+#[test]
+fn an_untested_hunk_that_repeats_the_fix_is_promoted_with_it() {
+    let repo = repo_with_conf();
+    let bin = tempfile::tempdir().expect("tempdir");
+    // The same edit at line 2 (tested) and at line 11 (not tested).
+    let coder = script(
+        bin.path(),
+        "coder.sh",
+        "sed -i -E 's/^(setting_(2|11)) = ([0-9]+)$/\\1 = \\3 # checked/' conf.txt",
+    );
+    let store = add(
+        repo.path(),
+        "check 2 and 11",
+        &["grep -q 'setting_2 = 2 # checked' conf.txt"],
+    );
+    let config = format!("[loop.coder]\ncommand = \"{}\"\n", coder.display());
+    run(repo.path(), &config);
+    let task = store.get("1").expect("task");
+    assert_eq!(task.status, Status::Done, "{task:?}");
+    let promoted = git(repo.path(), &["show", "main:conf.txt"]);
+    assert!(
+        promoted.contains("setting_2 = 2 # checked")
+            && promoted.contains("setting_11 = 11 # checked"),
+        "both hunks are promoted: {promoted}"
     );
 }

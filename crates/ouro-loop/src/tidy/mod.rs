@@ -4,8 +4,11 @@
 //! changed file (if there are several) and then each separate hunk of a file (if it has
 //! several) is put back as it was, and left that way if the tests still pass without it: a
 //! small model that fixes the bug often "tidies" a line nearby too, and such a stray edit
-//! can break what the visible tests do not cover. What was dropped, and why, goes to the
-//! run folder (`dropped-N.json`) and the judge sees the diff without it.
+//! can break what the visible tests do not cover. But the visible tests also miss parts of
+//! real fixes, so what they do not need is put back when it belongs with what they need
+//! (the same edit pattern, or a name both touch: [`related`]), if the tests still pass
+//! with it. What was dropped, and why, goes to the run folder (`dropped-N.json`) and the
+//! judge sees the diff without it.
 
 use std::path::Path;
 
@@ -15,6 +18,9 @@ use similar::{DiffOp, TextDiff};
 use crate::LoopError;
 use crate::checks::TestReport;
 use crate::git::Git;
+use related::Edit;
+
+mod related;
 
 /// A file left out of a change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -98,7 +104,8 @@ pub fn tidy(
     Ok(dropped)
 }
 
-/// Tries each of `files` without its change; returns the files kept.
+/// Tries each of `files` without its change, then puts back those dropped whose change
+/// belongs with the kept ones ([`related`]); returns the files kept.
 fn drop_files(
     git: &Git,
     wt: &Path,
@@ -108,44 +115,97 @@ fn drop_files(
     dropped: &mut Vec<Dropped>,
 ) -> Result<Vec<String>, LoopError> {
     let mut kept_files = Vec::new();
-    let mut kept = files.len();
-    for (n, path) in files.iter().enumerate() {
-        if kept == 1 || n >= MAX_TRIES {
+    // Files the tests pass without: (path, the attempt's content or None if it removed it).
+    let mut untested: Vec<(String, Option<Vec<u8>>)> = Vec::new();
+    let mut tries = 0;
+    for path in files {
+        if files.len() - untested.len() == 1 || tries >= MAX_TRIES {
             kept_files.push(path.clone());
             continue;
         }
-        let file = wt.join(path);
-        let saved = std::fs::read(&file).ok();
+        tries += 1;
+        let saved = std::fs::read(wt.join(path)).ok();
         git.restore_path(wt, base, path)?;
-        if test(n + 1)?.passed() {
+        if test(tries)?.passed() {
+            untested.push((path.clone(), saved));
+        } else {
+            put_file(git, wt, path, saved.as_deref())?;
+            kept_files.push(path.clone());
+        }
+    }
+    let needed = kept_files
+        .iter()
+        .map(|path| file_edit(git, wt, base, path, std::fs::read(wt.join(path)).ok()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut back: Vec<(&String, &Option<Vec<u8>>)> = Vec::new();
+    for (path, saved) in &untested {
+        if file_edit(git, wt, base, path, saved.clone())?.belongs_with(&needed) {
+            back.push((path, saved));
+        }
+    }
+    if !back.is_empty() {
+        for (path, saved) in &back {
+            put_file(git, wt, path, saved.as_deref())?;
+        }
+        if test(tries + 1)?.passed() {
+            kept_files.extend(back.iter().map(|(path, _)| (*path).clone()));
+        } else {
+            for (path, _) in &back {
+                git.restore_path(wt, base, path)?;
+            }
+        }
+    }
+    for (path, _) in &untested {
+        if !kept_files.contains(path) {
             dropped.push(Dropped {
                 path: path.clone(),
-                reason: "the tests pass without this change".into(),
+                reason: "the tests pass without this change, and it shares no name or \
+                         pattern with the changes they need"
+                    .into(),
             });
-            kept -= 1;
-            continue;
         }
-        match saved {
-            Some(bytes) => {
-                if let Some(parent) = file.parent() {
-                    std::fs::create_dir_all(parent)
-                        .map_err(|e| LoopError::io("create", parent, e))?;
-                }
-                std::fs::write(&file, bytes).map_err(|e| LoopError::io("write", &file, e))?;
-            }
-            None => {
-                if file.exists() {
-                    std::fs::remove_file(&file).map_err(|e| LoopError::io("remove", &file, e))?;
-                }
-            }
-        }
-        git.stage_path(wt, path)?;
-        kept_files.push(path.clone());
     }
     Ok(kept_files)
 }
 
-/// Tries each hunk of each of `files` (edited in place, present in `base`) without it.
+/// What the attempt changed in `path` (its content `now`, None if removed) against `base`,
+/// as one edit.
+fn file_edit(
+    git: &Git,
+    wt: &Path,
+    base: &str,
+    path: &str,
+    now: Option<Vec<u8>>,
+) -> Result<Edit, LoopError> {
+    let old = git.file_at(wt, base, path)?.unwrap_or_default();
+    let now = now.unwrap_or_default();
+    Ok(Edit::whole(
+        &String::from_utf8_lossy(&old),
+        &String::from_utf8_lossy(&now),
+    ))
+}
+
+/// Writes `bytes` to `path` in `wt` (removes it for None) and stages it.
+fn put_file(git: &Git, wt: &Path, path: &str, bytes: Option<&[u8]>) -> Result<(), LoopError> {
+    let file = wt.join(path);
+    match bytes {
+        Some(bytes) => {
+            if let Some(parent) = file.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| LoopError::io("create", parent, e))?;
+            }
+            std::fs::write(&file, bytes).map_err(|e| LoopError::io("write", &file, e))?;
+        }
+        None => {
+            if file.exists() {
+                std::fs::remove_file(&file).map_err(|e| LoopError::io("remove", &file, e))?;
+            }
+        }
+    }
+    git.stage_path(wt, path)
+}
+
+/// Tries each hunk of each of `files` (edited in place, present in `base`) without it, then
+/// puts back those dropped that belong with the hunks the tests need ([`related`]).
 fn drop_hunks(
     git: &Git,
     wt: &Path,
@@ -163,7 +223,7 @@ fn drop_hunks(
         let (Ok(old), Ok(new)) = (String::from_utf8(old), std::fs::read_to_string(&file)) else {
             continue;
         };
-        let hunks = hunks(&old, &new);
+        let hunks = related::edits(&old, &new);
         if hunks.len() < 2 {
             continue;
         }
@@ -175,18 +235,40 @@ fn drop_hunks(
             tries += 1;
             reverted[i] = true;
             write(&file, &with_hunks_reverted(&old, &new, &reverted))?;
-            if test(tries)?.passed() {
-                let lines = &hunks[i];
+            if !test(tries)?.passed() {
+                reverted[i] = false;
+            }
+        }
+        let needed: Vec<Edit> = (0..hunks.len())
+            .filter(|&i| !reverted[i])
+            .map(|i| hunks[i].clone())
+            .collect();
+        let mut trial = reverted.clone();
+        for i in 0..hunks.len() {
+            if reverted[i] && hunks[i].belongs_with(&needed) {
+                trial[i] = false;
+            }
+        }
+        if trial != reverted {
+            write(&file, &with_hunks_reverted(&old, &new, &trial))?;
+            tries += 1;
+            // With nothing reverted this is the attempt as it passed.
+            if trial.iter().all(|r| !r) || test(tries)?.passed() {
+                reverted = trial;
+            }
+        }
+        for (i, lines) in hunks.iter().map(|h| &h.lines).enumerate() {
+            if reverted[i] {
                 dropped.push(Dropped {
                     path: format!(
                         "{path} (lines {}-{})",
                         lines.start + 1,
                         lines.end.max(lines.start + 1)
                     ),
-                    reason: "the tests pass without this hunk".into(),
+                    reason: "the tests pass without this hunk, and it shares no name or \
+                             pattern with the hunks they need"
+                        .into(),
                 });
-            } else {
-                reverted[i] = false;
             }
         }
         write(&file, &with_hunks_reverted(&old, &new, &reverted))?;
@@ -197,27 +279,6 @@ fn drop_hunks(
 
 fn write(file: &Path, text: &str) -> Result<(), LoopError> {
     std::fs::write(file, text).map_err(|e| LoopError::io("write", file, e))
-}
-
-/// The changed runs of lines of `new` against `old`, as ranges of `new`'s lines: changes
-/// with no unchanged line between them are one hunk.
-fn hunks(old: &str, new: &str) -> Vec<std::ops::Range<usize>> {
-    let diff = TextDiff::from_lines(old, new);
-    let mut hunks: Vec<std::ops::Range<usize>> = Vec::new();
-    let mut joined = false;
-    for op in diff.ops() {
-        if matches!(op, DiffOp::Equal { .. }) {
-            joined = false;
-            continue;
-        }
-        let range = op.new_range();
-        match hunks.last_mut() {
-            Some(last) if joined => last.end = range.end,
-            _ => hunks.push(range),
-        }
-        joined = true;
-    }
-    hunks
 }
 
 /// `new` with the hunks marked in `reverted` (in the order of [`hunks`]) put back as in
@@ -256,7 +317,11 @@ mod tests {
     fn each_hunk_can_be_put_back_alone() {
         let old = "a\nb\nc\nd\ne\nf\n";
         let new = "a\nB\nc\nd\nE\nE2\nf\n";
-        assert_eq!(hunks(old, new), vec![1..2, 4..6]);
+        let ranges: Vec<_> = related::edits(old, new)
+            .into_iter()
+            .map(|e| e.lines)
+            .collect();
+        assert_eq!(ranges, vec![1..2, 4..6]);
         assert_eq!(with_hunks_reverted(old, new, &[false, false]), new);
         assert_eq!(
             with_hunks_reverted(old, new, &[true, false]),
@@ -270,7 +335,7 @@ mod tests {
         // Deleted and inserted lines, and a change at the end without a newline.
         let old = "x\ny\nz";
         let new = "y\nz\nw";
-        let n = hunks(old, new).len();
+        let n = related::edits(old, new).len();
         assert_eq!(with_hunks_reverted(old, new, &vec![true; n]), old);
     }
 
