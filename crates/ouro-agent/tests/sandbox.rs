@@ -46,7 +46,12 @@ fn setup(config: PermissionsConfig) -> Setup {
     // Not under /tmp, as real workspaces are not: a directory that holds a hidden file's
     // ancestors only lends traverse rights to entries created during a command (see the
     // allowlist module), which would make /tmp awkward for these tests.
-    let dir = tempfile::tempdir_in(scratch_root()).unwrap();
+    setup_in(&scratch_root(), config)
+}
+
+/// A workspace in a new directory under `root`.
+fn setup_in(root: &std::path::Path, config: PermissionsConfig) -> Setup {
+    let dir = tempfile::tempdir_in(root).unwrap();
     let ws_path = dir.path().join("ws");
     std::fs::create_dir_all(ws_path.join("src")).unwrap();
     std::fs::write(ws_path.join(".env"), "API_KEY=sk-secret-123\n").unwrap();
@@ -109,8 +114,7 @@ fn writing_outside_the_workspace_is_blocked_and_audited() {
         missing(&sandbox, "Landlock", "Landlock unavailable");
         return;
     }
-    // Outside the workspace and outside every temp dir: a folder in the home directory (the
-    // target dir may itself live under /tmp, where writes are allowed).
+    // Outside the workspace: a folder in the home directory.
     let outside = std::env::var_os("HOME")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_TARGET_TMPDIR")))
@@ -124,7 +128,7 @@ fn writing_outside_the_workspace_is_blocked_and_audited() {
     let records = blocked(&s, "write");
     assert_eq!(records.len(), 1, "{records:?}");
     assert!(records[0].resource.contains("pwned"), "{records:?}");
-    // Writing inside the workspace and in /tmp still works.
+    // Writing inside the workspace and in the command's own temp dir still works.
     let out = bash(
         &s,
         "echo ok > src/new.txt && echo tmp > \"$(mktemp)\" && cat src/new.txt",
@@ -178,6 +182,89 @@ fn reading_a_denied_env_file_is_blocked_and_audited() {
         .collect();
     assert_eq!(denies.len(), 1);
     assert!(denies[0].rule.contains("**/.env"), "{denies:?}");
+}
+
+/// Tries to write the shared temp dirs and the command's own; says what it managed.
+const TEMP_PROBE: &str = "for d in /tmp /var/tmp /dev/shm; do \
+    [ -d $d ] && echo x > $d/ouro-probe-$$ && echo \"wrote $d\" && rm -f $d/ouro-probe-$$; \
+    done; \
+    echo x > \"$TMPDIR/f\" && cat \"$TMPDIR/f\" && echo \"own=$TMPDIR\"; \
+    [ \"$TMP\" = \"$TMPDIR\" ] && [ \"$TEMP\" = \"$TMPDIR\" ] && echo named; \
+    ls -A \"$TMPDIR\" | wc -l";
+
+/// The private temp dir a [`TEMP_PROBE`] reported.
+fn own_tmp(out: &str) -> PathBuf {
+    let line = out
+        .lines()
+        .find_map(|l| l.strip_prefix("own="))
+        .unwrap_or_else(|| {
+            panic!("no private temp dir: {out}");
+        });
+    PathBuf::from(line)
+}
+
+#[test]
+fn bash_writes_its_own_temp_dir_not_the_shared_ones() {
+    let s = setup(PermissionsConfig::default());
+    let sandbox = Sandbox::probe();
+    if sandbox.landlock_abi().is_none() {
+        missing(&sandbox, "Landlock", "Landlock unavailable");
+        return;
+    }
+    let out = bash(&s, TEMP_PROBE);
+    assert!(
+        !out.contains("wrote /"),
+        "a shared temp dir was writable: {out}"
+    );
+    assert!(
+        out.contains("Permission denied") && out.contains("named"),
+        "{out}"
+    );
+    let first = own_tmp(&out);
+    assert!(
+        !first.starts_with(&s.ws) && first.parent() != Some(std::path::Path::new("/")),
+        "{out}"
+    );
+    assert!(!first.exists(), "the private temp dir outlived its command");
+    assert!(
+        blocked(&s, "write")
+            .iter()
+            .any(|r| r.resource.contains("/tmp/ouro-probe-"))
+    );
+    // The next command gets a fresh, empty one: nothing passes between commands.
+    let out = bash(&s, TEMP_PROBE);
+    assert_ne!(own_tmp(&out), first, "{out}");
+    assert!(out.lines().any(|l| l.trim() == "1"), "{out}");
+}
+
+#[test]
+fn a_workspace_under_tmp_stays_writable_but_tmp_does_not() {
+    let sandbox = Sandbox::probe();
+    if sandbox.landlock_abi().is_none() {
+        missing(&sandbox, "Landlock", "Landlock unavailable");
+        return;
+    }
+    let s = setup_in(&std::env::temp_dir(), PermissionsConfig::default());
+    assert!(s.ws.starts_with(std::env::temp_dir().canonicalize().unwrap()));
+    let out = bash(
+        &s,
+        &format!("echo ok > src/new.txt && mkdir -p a/b && echo deep > a/b/c; {TEMP_PROBE}"),
+    );
+    assert!(out.contains("named"), "{out}");
+    assert!(
+        !out.contains("wrote /"),
+        "a shared temp dir was writable: {out}"
+    );
+    for (file, text) in [("src/new.txt", "ok\n"), ("a/b/c", "deep\n")] {
+        assert_eq!(std::fs::read_to_string(s.ws.join(file)).unwrap(), text);
+    }
+    // Beside the workspace, in /tmp, is not writable either.
+    let beside = s.ws.parent().unwrap().join("beside");
+    let out = bash(&s, &format!("echo x > {}", beside.display()));
+    assert!(
+        !beside.exists() && out.contains("Permission denied"),
+        "{out}"
+    );
 }
 
 /// A listener that reports whether anything connected within the test.
