@@ -2,22 +2,22 @@
 //! program, network rules against every way of writing an address, bash's environment
 //! without ouro's secrets, and secret files that git must not print either.
 
+mod common;
+
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+use common::{checked, context};
 use ouro_agent::agent::{Agent, AgentConfig, AgentEvent, Outcome};
-use ouro_agent::audit::AuditLog;
 use ouro_agent::permissions::{
-    Action, HeadlessApprover, Mode, PermissionsConfig, Policy, RuleConfig, SandboxRequirement,
-    Verdict,
+    Action, Mode, PermissionsConfig, Policy, RuleConfig, SandboxRequirement, Verdict,
 };
 use ouro_agent::provider::{Cancel, OpenAiConfig, OpenAiProvider};
-use ouro_agent::sandbox::Sandbox;
 use ouro_agent::session::Session;
 use ouro_agent::testing::{Reply, ScriptedServer};
-use ouro_agent::tools::{Limits, ToolContext, ToolError, ToolRegistry};
+use ouro_agent::tools::{ToolError, ToolRegistry};
 use ouro_agent::{ToolRunner, Workspace};
 use ouro_core::journal::FsyncPolicy;
 use serde_json::json;
@@ -39,24 +39,11 @@ fn config(mode: Mode, rules: Vec<RuleConfig>) -> PermissionsConfig {
     }
 }
 
-fn context(ws: &Path, config: PermissionsConfig, audit: &Path) -> ToolContext {
-    let workspace = Workspace::new(ws).unwrap();
-    let policy = Arc::new(config.compile(workspace.root()).unwrap());
-    ToolContext {
-        workspace,
-        policy,
-        sandbox: Sandbox::probe(),
-        audit: Arc::new(AuditLog::open(audit, "s").unwrap()),
-        limits: Limits::default(),
-    }
-}
-
 /// A workspace and a headless runner under `config`.
 fn runner(dir: &tempfile::TempDir, config: PermissionsConfig) -> ToolRunner {
     let ws = dir.path().join("ws");
     std::fs::create_dir_all(&ws).unwrap();
-    let ctx = context(&ws, config, &dir.path().join("audit.jsonl"));
-    ToolRunner::new(ToolRegistry::standard(), ctx, Box::new(HeadlessApprover))
+    checked(&ws, config, &dir.path().join("audit.jsonl"))
 }
 
 fn deny_rm(mode: Mode) -> Policy {
@@ -287,8 +274,7 @@ fn the_agent_loop_refuses_a_respelled_denied_command() {
     );
     let workspace = Workspace::new(&ws).unwrap();
     let session = Session::create(workspace.root(), FsyncPolicy::Always).unwrap();
-    let ctx = context(&ws, cfg, &session.audit_path());
-    let runner = ToolRunner::new(ToolRegistry::standard(), ctx, Box::new(HeadlessApprover));
+    let runner = checked(&ws, cfg, &session.audit_path());
     let seen = Arc::new(Mutex::new(Vec::new()));
     let sink = seen.clone();
     let mut agent = Agent::new(
