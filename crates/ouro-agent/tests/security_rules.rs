@@ -39,6 +39,11 @@ fn config(mode: Mode, rules: Vec<RuleConfig>) -> PermissionsConfig {
     }
 }
 
+/// [`config`] with the one rule `action pattern decision`.
+fn one_rule(mode: Mode, action: Action, pattern: &str, decision: Verdict) -> PermissionsConfig {
+    config(mode, vec![rule(action, pattern, decision)])
+}
+
 /// A workspace and a headless runner under `config`.
 fn runner(dir: &tempfile::TempDir, config: PermissionsConfig) -> ToolRunner {
     let ws = dir.path().join("ws");
@@ -46,8 +51,18 @@ fn runner(dir: &tempfile::TempDir, config: PermissionsConfig) -> ToolRunner {
     checked(&ws, config, &dir.path().join("audit.jsonl"))
 }
 
+/// A workspace and a headless runner under the one network rule `pattern decision`.
+fn network_runner(
+    dir: &tempfile::TempDir,
+    mode: Mode,
+    pattern: &str,
+    decision: Verdict,
+) -> ToolRunner {
+    runner(dir, one_rule(mode, Action::Network, pattern, decision))
+}
+
 fn deny_rm(mode: Mode) -> Policy {
-    config(mode, vec![rule(Action::Execute, "rm", Verdict::Deny)])
+    one_rule(mode, Action::Execute, "rm", Verdict::Deny)
         .compile(Path::new("/ws"))
         .unwrap()
 }
@@ -210,12 +225,9 @@ fn allow_rules_cover_every_command_or_none() {
 
 #[test]
 fn deny_rules_with_arguments_ask_when_an_argument_is_decided_at_run_time() {
-    let policy = config(
-        Mode::FullAccess,
-        vec![rule(Action::Execute, "git push", Verdict::Deny)],
-    )
-    .compile(Path::new("/ws"))
-    .unwrap();
+    let policy = one_rule(Mode::FullAccess, Action::Execute, "git push", Verdict::Deny)
+        .compile(Path::new("/ws"))
+        .unwrap();
     assert_eq!(
         policy.check_command("git push origin").verdict,
         Verdict::Deny
@@ -236,10 +248,7 @@ fn denied_commands_do_not_run_through_the_runner() {
     let dir = tempfile::tempdir().unwrap();
     let r = runner(
         &dir,
-        config(
-            Mode::FullAccess,
-            vec![rule(Action::Execute, "rm", Verdict::Deny)],
-        ),
+        one_rule(Mode::FullAccess, Action::Execute, "rm", Verdict::Deny),
     );
     let victim = dir.path().join("ws/victim");
     for line in [
@@ -268,10 +277,7 @@ fn the_agent_loop_refuses_a_respelled_denied_command() {
     ])
     .unwrap();
     let provider = OpenAiProvider::new(OpenAiConfig::new(server.url(), "scripted")).unwrap();
-    let cfg = config(
-        Mode::FullAccess,
-        vec![rule(Action::Execute, "rm", Verdict::Deny)],
-    );
+    let cfg = one_rule(Mode::FullAccess, Action::Execute, "rm", Verdict::Deny);
     let workspace = Workspace::new(&ws).unwrap();
     let session = Session::create(workspace.root(), FsyncPolicy::Always).unwrap();
     let runner = checked(&ws, cfg, &session.audit_path());
@@ -322,13 +328,7 @@ fn serve(answers: usize) -> (u16, Arc<Mutex<usize>>) {
 fn a_denied_address_is_denied_in_every_spelling() {
     let (port, hits) = serve(1);
     let dir = tempfile::tempdir().unwrap();
-    let r = runner(
-        &dir,
-        config(
-            Mode::FullAccess,
-            vec![rule(Action::Network, "127.0.0.1", Verdict::Deny)],
-        ),
-    );
+    let r = network_runner(&dir, Mode::FullAccess, "127.0.0.1", Verdict::Deny);
     let spellings = [
         "127.0.0.1",
         "2130706433",
@@ -361,13 +361,7 @@ fn a_denied_address_is_denied_in_every_spelling() {
 fn a_denied_name_covers_its_addresses_and_allowed_names_connect() {
     let (port, hits) = serve(1);
     let dir = tempfile::tempdir().unwrap();
-    let r = runner(
-        &dir,
-        config(
-            Mode::FullAccess,
-            vec![rule(Action::Network, "LOCALHOST.", Verdict::Deny)],
-        ),
-    );
+    let r = network_runner(&dir, Mode::FullAccess, "LOCALHOST.", Verdict::Deny);
     for url in [
         format!("http://localhost:{port}/"),
         format!("http://LocalHost.:{port}/"),
@@ -377,13 +371,7 @@ fn a_denied_name_covers_its_addresses_and_allowed_names_connect() {
         assert!(matches!(err, ToolError::Denied { .. }), "{url}: {err}");
     }
     // An allowed name is resolved once and the request goes to that address.
-    let r = runner(
-        &dir,
-        config(
-            Mode::ReadOnly,
-            vec![rule(Action::Network, "localhost", Verdict::Allow)],
-        ),
-    );
+    let r = network_runner(&dir, Mode::ReadOnly, "localhost", Verdict::Allow);
     let out = r
         .call(
             "fetch_url",
@@ -394,13 +382,7 @@ fn a_denied_name_covers_its_addresses_and_allowed_names_connect() {
     assert!(out.contains("HTTP 200") && out.contains("hello"), "{out}");
     assert_eq!(*hits.lock().unwrap(), 1);
     // Userinfo does not make an allowed name out of another host.
-    let r = runner(
-        &dir,
-        config(
-            Mode::ReadOnly,
-            vec![rule(Action::Network, "allowed.com", Verdict::Allow)],
-        ),
-    );
+    let r = network_runner(&dir, Mode::ReadOnly, "allowed.com", Verdict::Allow);
     let err = r
         .call(
             "fetch_url",
@@ -420,9 +402,11 @@ fn the_tool_checks_the_address_it_connects_to() {
     std::fs::create_dir_all(&ws).unwrap();
     let ctx = context(
         &ws,
-        config(
+        one_rule(
             Mode::FullAccess,
-            vec![rule(Action::Network, "127.0.0.0/8", Verdict::Deny)],
+            Action::Network,
+            "127.0.0.0/8",
+            Verdict::Deny,
         ),
         &dir.path().join("audit.jsonl"),
     );
@@ -442,10 +426,7 @@ fn bash_gets_no_network_when_rules_name_hosts() {
         for decision in [Verdict::Allow, Verdict::Deny] {
             let r = runner(
                 &dir,
-                config(
-                    Mode::FullAccess,
-                    vec![rule(Action::Network, pattern, decision)],
-                ),
+                one_rule(Mode::FullAccess, Action::Network, pattern, decision),
             );
             let err = r
                 .call("bash", json!({ "command": "true", "network": true }))
