@@ -1,13 +1,17 @@
 //! The sandbox of the `bash` tool: [`ouro_sandbox`] (re-exported), with the profile of a
-//! command derived from the permission policy ([`policy_profile`]).
+//! command derived from the permission policy ([`policy_profile`]): it writes the workspace
+//! (unless read-only) and its own private temporary directory ([`PrivateTmp`]), never the
+//! shared `/tmp`, `/var/tmp` or `/dev/shm`.
 
 pub use ouro_sandbox::*;
 
+use std::path::Path;
+
 use crate::permissions::{Action, Mode, Policy};
 
-/// The profile for a command under `policy` (`network`: whether the call was granted
-/// network access; full access always has it).
-pub fn policy_profile(policy: &Policy, network: bool) -> Result<Profile, ScanError> {
+/// The profile for a command under `policy` whose private temporary directory is `tmp`
+/// (`network`: whether the call was granted network access; full access always has it).
+pub fn policy_profile(policy: &Policy, tmp: &Path, network: bool) -> Result<Profile, ScanError> {
     let patterns = |action| {
         policy
             .deny_path_patterns(action)
@@ -18,8 +22,10 @@ pub fn policy_profile(policy: &Policy, network: bool) -> Result<Profile, ScanErr
         workspace: policy.workspace(),
         writes: match policy.mode() {
             Mode::FullAccess => WriteScope::Anywhere,
-            Mode::WorkspaceWrite => WriteScope::WorkspaceAndTemp,
-            Mode::ReadOnly => WriteScope::TempOnly,
+            Mode::WorkspaceWrite => {
+                WriteScope::Only(vec![policy.workspace().to_path_buf(), tmp.to_path_buf()])
+            }
+            Mode::ReadOnly => WriteScope::Only(vec![tmp.to_path_buf()]),
         },
         deny_read: patterns(Action::Read),
         deny_write: patterns(Action::Write),

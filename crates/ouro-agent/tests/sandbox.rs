@@ -3,18 +3,19 @@
 //! every block is audited. When the kernel lacks a protection the test says so loudly and
 //! checks that ouro reports it missing.
 
+mod common;
+
 use std::io::Read;
 use std::net::TcpListener;
 use std::os::unix::fs::MetadataExt;
-use std::path::PathBuf;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use common::{checked, scratch_root};
+use ouro_agent::ToolRunner;
 use ouro_agent::audit::{AuditLog, AuditRecord};
-use ouro_agent::permissions::{HeadlessApprover, PermissionsConfig, RuleConfig};
+use ouro_agent::permissions::{PermissionsConfig, RuleConfig};
 use ouro_agent::sandbox::Sandbox;
-use ouro_agent::tools::{Limits, ToolContext, ToolRegistry};
-use ouro_agent::{ToolRunner, Workspace};
 use serde_json::json;
 
 /// What `.ouro/journal` holds in every test workspace.
@@ -27,58 +28,31 @@ struct Setup {
     ws: PathBuf,
 }
 
-/// Where test workspaces go: the target dir's scratch folder, or a folder in the home directory
-/// when the target dir itself lies in the system temp dir (as with a shared CARGO_TARGET_DIR
-/// under /tmp).
-fn scratch_root() -> PathBuf {
-    let target_tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
-    match std::env::var_os("HOME") {
-        Some(home) if target_tmp.starts_with(std::env::temp_dir()) => {
-            let root = PathBuf::from(home).join(".cache/ouro-agent-tests");
-            std::fs::create_dir_all(&root).unwrap();
-            root
-        }
-        _ => target_tmp,
-    }
+fn setup(config: PermissionsConfig) -> Setup {
+    setup_in(&scratch_root(), config)
 }
 
-fn setup(config: PermissionsConfig) -> Setup {
-    // Not under /tmp, as real workspaces are not: a directory that holds a hidden file's
-    // ancestors only lends traverse rights to entries created during a command (see the
-    // allowlist module), which would make /tmp awkward for these tests.
-    let dir = tempfile::tempdir_in(scratch_root()).unwrap();
+/// A workspace in a new directory under `root`.
+fn setup_in(root: &Path, config: PermissionsConfig) -> Setup {
+    let dir = tempfile::tempdir_in(root).unwrap();
     let ws_path = dir.path().join("ws");
     std::fs::create_dir_all(ws_path.join("src")).unwrap();
     std::fs::write(ws_path.join(".env"), "API_KEY=sk-secret-123\n").unwrap();
     std::fs::write(ws_path.join("src/main.rs"), "fn main() {}\n").unwrap();
     std::fs::create_dir_all(ws_path.join(".ouro")).unwrap();
     std::fs::write(ws_path.join(".ouro/journal"), JOURNAL).unwrap();
-    let workspace = Workspace::new(&ws_path).unwrap();
-    let ws = workspace.root().to_path_buf();
-    let policy = Arc::new(config.compile(&ws).unwrap());
     let audit_path = dir.path().join("audit.jsonl");
-    let audit = Arc::new(AuditLog::open(&audit_path, "acceptance").unwrap());
-    let ctx = ToolContext {
-        workspace,
-        policy,
-        sandbox: Sandbox::probe(),
-        audit,
-        limits: Limits::default(),
-    };
-    let runner = ToolRunner::new(ToolRegistry::standard(), ctx, Box::new(HeadlessApprover));
+    let runner = checked(&ws_path, config, &audit_path);
     Setup {
+        ws: ws_path.canonicalize().unwrap(),
         _dir: dir,
         runner,
         audit_path,
-        ws,
     }
 }
 
 fn bash(s: &Setup, command: &str) -> String {
-    s.runner
-        .call("bash", json!({"command": command, "timeout_secs": 20}))
-        .unwrap()
-        .content
+    common::bash(&s.runner, command, false)
 }
 
 fn blocked(s: &Setup, action: &str) -> Vec<AuditRecord> {
@@ -100,6 +74,12 @@ fn missing(sandbox: &Sandbox, what: &str, needle: &str) -> bool {
     true
 }
 
+/// Whether the kernel lacks Landlock: says so loudly and checks ouro reports it (`needle`).
+fn without_landlock(needle: &str) -> bool {
+    let sandbox = Sandbox::probe();
+    sandbox.landlock_abi().is_none() && missing(&sandbox, "Landlock", needle)
+}
+
 #[test]
 fn writing_outside_the_workspace_is_blocked_and_audited() {
     let s = setup(PermissionsConfig::default());
@@ -109,8 +89,7 @@ fn writing_outside_the_workspace_is_blocked_and_audited() {
         missing(&sandbox, "Landlock", "Landlock unavailable");
         return;
     }
-    // Outside the workspace and outside every temp dir: a folder in the home directory (the
-    // target dir may itself live under /tmp, where writes are allowed).
+    // Outside the workspace: a folder in the home directory.
     let outside = std::env::var_os("HOME")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_TARGET_TMPDIR")))
@@ -124,7 +103,7 @@ fn writing_outside_the_workspace_is_blocked_and_audited() {
     let records = blocked(&s, "write");
     assert_eq!(records.len(), 1, "{records:?}");
     assert!(records[0].resource.contains("pwned"), "{records:?}");
-    // Writing inside the workspace and in /tmp still works.
+    // Writing inside the workspace and in the command's own temp dir still works.
     let out = bash(
         &s,
         "echo ok > src/new.txt && echo tmp > \"$(mktemp)\" && cat src/new.txt",
@@ -142,9 +121,7 @@ fn writing_outside_the_workspace_is_blocked_and_audited() {
 #[test]
 fn reading_a_denied_env_file_is_blocked_and_audited() {
     let s = setup(PermissionsConfig::default());
-    let sandbox = Sandbox::probe();
-    if sandbox.landlock_abi().is_none() {
-        missing(&sandbox, "Landlock", "denied files stay readable");
+    if without_landlock("denied files stay readable") {
         return;
     }
     let out = bash(&s, "cat .env; cat ./src/../.env; cp .env src/copy; ls -a");
@@ -178,6 +155,85 @@ fn reading_a_denied_env_file_is_blocked_and_audited() {
         .collect();
     assert_eq!(denies.len(), 1);
     assert!(denies[0].rule.contains("**/.env"), "{denies:?}");
+}
+
+/// Tries to write the shared temp dirs and the command's own; says what it managed.
+const TEMP_PROBE: &str = "for d in /tmp /var/tmp /dev/shm; do \
+    [ -d $d ] && echo x > $d/ouro-probe-$$ && echo \"wrote $d\" && rm -f $d/ouro-probe-$$; \
+    done; \
+    echo x > \"$TMPDIR/f\" && cat \"$TMPDIR/f\" && echo \"own=$TMPDIR\"; \
+    [ \"$TMP\" = \"$TMPDIR\" ] && [ \"$TEMP\" = \"$TMPDIR\" ] && echo named; \
+    ls -A \"$TMPDIR\" | wc -l";
+
+/// The private temp dir a [`TEMP_PROBE`] reported.
+fn own_tmp(out: &str) -> PathBuf {
+    let line = out
+        .lines()
+        .find_map(|l| l.strip_prefix("own="))
+        .unwrap_or_else(|| {
+            panic!("no private temp dir: {out}");
+        });
+    PathBuf::from(line)
+}
+
+#[test]
+fn bash_writes_its_own_temp_dir_not_the_shared_ones() {
+    let s = setup(PermissionsConfig::default());
+    if without_landlock("Landlock unavailable") {
+        return;
+    }
+    let out = bash(&s, TEMP_PROBE);
+    assert!(
+        !out.contains("wrote /"),
+        "a shared temp dir was writable: {out}"
+    );
+    assert!(
+        out.contains("Permission denied") && out.contains("named"),
+        "{out}"
+    );
+    let first = own_tmp(&out);
+    assert!(
+        !first.starts_with(&s.ws) && first.parent() != Some(Path::new("/")),
+        "{out}"
+    );
+    assert!(!first.exists(), "the private temp dir outlived its command");
+    assert!(
+        blocked(&s, "write")
+            .iter()
+            .any(|r| r.resource.contains("/tmp/ouro-probe-"))
+    );
+    // The next command gets a fresh, empty one: nothing passes between commands.
+    let out = bash(&s, TEMP_PROBE);
+    assert_ne!(own_tmp(&out), first, "{out}");
+    assert!(out.lines().any(|l| l.trim() == "1"), "{out}");
+}
+
+#[test]
+fn a_workspace_under_tmp_stays_writable_but_tmp_does_not() {
+    if without_landlock("Landlock unavailable") {
+        return;
+    }
+    let s = setup_in(&std::env::temp_dir(), PermissionsConfig::default());
+    assert!(s.ws.starts_with(std::env::temp_dir().canonicalize().unwrap()));
+    let out = bash(
+        &s,
+        &format!("echo ok > src/new.txt && mkdir -p a/b && echo deep > a/b/c; {TEMP_PROBE}"),
+    );
+    assert!(out.contains("named"), "{out}");
+    assert!(
+        !out.contains("wrote /"),
+        "a shared temp dir was writable: {out}"
+    );
+    for (file, text) in [("src/new.txt", "ok\n"), ("a/b/c", "deep\n")] {
+        assert_eq!(std::fs::read_to_string(s.ws.join(file)).unwrap(), text);
+    }
+    // Beside the workspace, in /tmp, is not writable either.
+    let beside = s.ws.parent().unwrap().join("beside");
+    let out = bash(&s, &format!("echo x > {}", beside.display()));
+    assert!(
+        !beside.exists() && out.contains("Permission denied"),
+        "{out}"
+    );
 }
 
 /// A listener that reports whether anything connected within the test.
@@ -275,7 +331,7 @@ fn every_command_records_its_confinement() {
             records[1].rule
         );
     }
-    assert_eq!(records[0].session, "acceptance");
+    assert_eq!(records[0].session, common::SESSION);
 }
 
 /// Clones the mount tree of the working directory, clears its read-only flags and writes
@@ -344,9 +400,7 @@ fn the_workspace_root_is_writable_next_to_protected_state() {
 #[test]
 fn writes_into_ouro_state_are_blocked_and_audited() {
     let s = setup(agent_policy());
-    let sandbox = Sandbox::probe();
-    if sandbox.landlock_abi().is_none() {
-        missing(&sandbox, "Landlock", "Landlock unavailable");
+    if without_landlock("Landlock unavailable") {
         return;
     }
     // A writable copy of the mount tree (open_tree + mount_setattr), which root could make.
@@ -430,9 +484,7 @@ fn writes_into_ouro_state_are_blocked_and_audited() {
 #[test]
 fn a_missing_state_dir_is_created_protected() {
     let s = setup(agent_policy());
-    let sandbox = Sandbox::probe();
-    if sandbox.landlock_abi().is_none() {
-        missing(&sandbox, "Landlock", "Landlock unavailable");
+    if without_landlock("Landlock unavailable") {
         return;
     }
     std::fs::remove_dir_all(s.ws.join(".ouro")).unwrap();
@@ -457,9 +509,7 @@ fn a_missing_state_dir_is_created_protected() {
 #[test]
 fn a_state_dir_linked_out_of_the_workspace_is_refused() {
     let s = setup(agent_policy());
-    let sandbox = Sandbox::probe();
-    if sandbox.landlock_abi().is_none() {
-        missing(&sandbox, "Landlock", "Landlock unavailable");
+    if without_landlock("Landlock unavailable") {
         return;
     }
     let elsewhere = s._dir.path().join("elsewhere");

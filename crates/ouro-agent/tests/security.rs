@@ -3,35 +3,22 @@
 //! commands (by the OS) and refused by its file tools, protected files it creates with bash
 //! are removed, and a workspace `ouro.toml` cannot widen the next session's mode or sandbox.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Arc;
 
+use common::{checked, scratch_root};
+use ouro_agent::ToolRunner;
 use ouro_agent::app::{AgentOptions, session_permissions};
-use ouro_agent::audit::AuditLog;
-use ouro_agent::permissions::{HeadlessApprover, Mode, PermissionsConfig, SandboxRequirement};
+use ouro_agent::permissions::{Mode, PermissionsConfig, SandboxRequirement};
 use ouro_agent::sandbox::Sandbox;
-use ouro_agent::tools::{Limits, ToolContext, ToolRegistry};
-use ouro_agent::{ToolRunner, Workspace};
 use serde_json::json;
 
 struct Setup {
     _dir: tempfile::TempDir,
     runner: ToolRunner,
     ws: PathBuf,
-}
-
-/// Test workspaces live outside /tmp when the target dir is there (as in sandbox.rs).
-fn scratch_root() -> PathBuf {
-    let target_tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
-    match std::env::var_os("HOME") {
-        Some(home) if target_tmp.starts_with(std::env::temp_dir()) => {
-            let root = PathBuf::from(home).join(".cache/ouro-agent-tests");
-            std::fs::create_dir_all(&root).unwrap();
-            root
-        }
-        _ => target_tmp,
-    }
 }
 
 /// A git repository as the workspace, with the default policy of `ouro agent`.
@@ -47,30 +34,20 @@ fn setup() -> Setup {
         .success();
     assert!(ok, "git init");
     std::fs::write(ws_path.join("AGENTS.md"), "be careful\n").unwrap();
-    let workspace = Workspace::new(&ws_path).unwrap();
-    let ws = workspace.root().to_path_buf();
-    let policy = Arc::new(PermissionsConfig::default().compile(&ws).unwrap());
-    let audit = Arc::new(AuditLog::open(&dir.path().join("audit.jsonl"), "security").unwrap());
-    let ctx = ToolContext {
-        workspace,
-        policy,
-        sandbox: Sandbox::probe(),
-        audit,
-        limits: Limits::default(),
-    };
-    let runner = ToolRunner::new(ToolRegistry::standard(), ctx, Box::new(HeadlessApprover));
+    let runner = checked(
+        &ws_path,
+        PermissionsConfig::default(),
+        &dir.path().join("audit.jsonl"),
+    );
     Setup {
+        ws: ws_path.canonicalize().unwrap(),
         _dir: dir,
         runner,
-        ws,
     }
 }
 
 fn bash(s: &Setup, command: &str) -> String {
-    s.runner
-        .call("bash", json!({"command": command, "timeout_secs": 20}))
-        .map(|o| o.content)
-        .unwrap_or_else(|e| format!("error: {e}"))
+    common::bash(&s.runner, command, false)
 }
 
 /// Whether the kernel can mount protected paths read-only; says so loudly when not.

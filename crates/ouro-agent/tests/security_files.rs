@@ -6,18 +6,18 @@
 //! - UNIX sockets on disk are unreachable from a command with the network denied, and
 //!   reachable with it allowed (so the check can fail).
 
+mod common;
+
 use std::os::unix::fs::symlink;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use ouro_agent::permissions::{
-    Action, HeadlessApprover, PermissionsConfig, RuleConfig, SandboxRequirement, Verdict,
-};
+use common::checked;
+use ouro_agent::ToolRunner;
+use ouro_agent::permissions::{Action, PermissionsConfig, RuleConfig, SandboxRequirement, Verdict};
 use ouro_agent::sandbox::Sandbox;
-use ouro_agent::tools::{Limits, ToolContext, ToolRegistry};
-use ouro_agent::{ToolRunner, Workspace};
 use serde_json::json;
 
 const SECRET: &str = "API_KEY=sk-secret-123";
@@ -37,20 +37,8 @@ impl Setup {
         std::fs::write(ws_path.join(".env"), format!("{SECRET}\n")).unwrap();
         std::fs::create_dir_all(dir.path().join("out")).unwrap();
         std::fs::write(dir.path().join("out/f.txt"), OUTSIDE).unwrap();
-        let workspace = Workspace::new(&ws_path).unwrap();
-        let ws = workspace.root().to_path_buf();
-        let policy = Arc::new(config.compile(&ws).unwrap());
-        let audit = Arc::new(
-            ouro_agent::audit::AuditLog::open(&dir.path().join("audit.jsonl"), "red-team").unwrap(),
-        );
-        let ctx = ToolContext {
-            workspace,
-            policy,
-            sandbox: Sandbox::probe(),
-            audit,
-            limits: Limits::default(),
-        };
-        let runner = ToolRunner::new(ToolRegistry::standard(), ctx, Box::new(HeadlessApprover));
+        let runner = checked(&ws_path, config, &dir.path().join("audit.jsonl"));
+        let ws = ws_path.canonicalize().unwrap();
         Self { dir, runner, ws }
     }
 
@@ -59,13 +47,7 @@ impl Setup {
     }
 
     fn bash(&self, command: &str, network: bool) -> String {
-        self.runner
-            .call(
-                "bash",
-                json!({"command": command, "timeout_secs": 20, "network": network}),
-            )
-            .map(|o| o.content)
-            .unwrap_or_else(|e| format!("error: {e}"))
+        common::bash(&self.runner, command, network)
     }
 }
 

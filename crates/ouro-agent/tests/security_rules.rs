@@ -2,22 +2,22 @@
 //! program, network rules against every way of writing an address, bash's environment
 //! without ouro's secrets, and secret files that git must not print either.
 
+mod common;
+
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+use common::{checked, context};
 use ouro_agent::agent::{Agent, AgentConfig, AgentEvent, Outcome};
-use ouro_agent::audit::AuditLog;
 use ouro_agent::permissions::{
-    Action, HeadlessApprover, Mode, PermissionsConfig, Policy, RuleConfig, SandboxRequirement,
-    Verdict,
+    Action, Mode, PermissionsConfig, Policy, RuleConfig, SandboxRequirement, Verdict,
 };
 use ouro_agent::provider::{Cancel, OpenAiConfig, OpenAiProvider};
-use ouro_agent::sandbox::Sandbox;
 use ouro_agent::session::Session;
 use ouro_agent::testing::{Reply, ScriptedServer};
-use ouro_agent::tools::{Limits, ToolContext, ToolError, ToolRegistry};
+use ouro_agent::tools::{ToolError, ToolRegistry};
 use ouro_agent::{ToolRunner, Workspace};
 use ouro_core::journal::FsyncPolicy;
 use serde_json::json;
@@ -39,28 +39,30 @@ fn config(mode: Mode, rules: Vec<RuleConfig>) -> PermissionsConfig {
     }
 }
 
-fn context(ws: &Path, config: PermissionsConfig, audit: &Path) -> ToolContext {
-    let workspace = Workspace::new(ws).unwrap();
-    let policy = Arc::new(config.compile(workspace.root()).unwrap());
-    ToolContext {
-        workspace,
-        policy,
-        sandbox: Sandbox::probe(),
-        audit: Arc::new(AuditLog::open(audit, "s").unwrap()),
-        limits: Limits::default(),
-    }
+/// [`config`] with the one rule `action pattern decision`.
+fn one_rule(mode: Mode, action: Action, pattern: &str, decision: Verdict) -> PermissionsConfig {
+    config(mode, vec![rule(action, pattern, decision)])
 }
 
 /// A workspace and a headless runner under `config`.
 fn runner(dir: &tempfile::TempDir, config: PermissionsConfig) -> ToolRunner {
     let ws = dir.path().join("ws");
     std::fs::create_dir_all(&ws).unwrap();
-    let ctx = context(&ws, config, &dir.path().join("audit.jsonl"));
-    ToolRunner::new(ToolRegistry::standard(), ctx, Box::new(HeadlessApprover))
+    checked(&ws, config, &dir.path().join("audit.jsonl"))
+}
+
+/// A workspace and a headless runner under the one network rule `pattern decision`.
+fn network_runner(
+    dir: &tempfile::TempDir,
+    mode: Mode,
+    pattern: &str,
+    decision: Verdict,
+) -> ToolRunner {
+    runner(dir, one_rule(mode, Action::Network, pattern, decision))
 }
 
 fn deny_rm(mode: Mode) -> Policy {
-    config(mode, vec![rule(Action::Execute, "rm", Verdict::Deny)])
+    one_rule(mode, Action::Execute, "rm", Verdict::Deny)
         .compile(Path::new("/ws"))
         .unwrap()
 }
@@ -223,12 +225,9 @@ fn allow_rules_cover_every_command_or_none() {
 
 #[test]
 fn deny_rules_with_arguments_ask_when_an_argument_is_decided_at_run_time() {
-    let policy = config(
-        Mode::FullAccess,
-        vec![rule(Action::Execute, "git push", Verdict::Deny)],
-    )
-    .compile(Path::new("/ws"))
-    .unwrap();
+    let policy = one_rule(Mode::FullAccess, Action::Execute, "git push", Verdict::Deny)
+        .compile(Path::new("/ws"))
+        .unwrap();
     assert_eq!(
         policy.check_command("git push origin").verdict,
         Verdict::Deny
@@ -249,10 +248,7 @@ fn denied_commands_do_not_run_through_the_runner() {
     let dir = tempfile::tempdir().unwrap();
     let r = runner(
         &dir,
-        config(
-            Mode::FullAccess,
-            vec![rule(Action::Execute, "rm", Verdict::Deny)],
-        ),
+        one_rule(Mode::FullAccess, Action::Execute, "rm", Verdict::Deny),
     );
     let victim = dir.path().join("ws/victim");
     for line in [
@@ -281,14 +277,10 @@ fn the_agent_loop_refuses_a_respelled_denied_command() {
     ])
     .unwrap();
     let provider = OpenAiProvider::new(OpenAiConfig::new(server.url(), "scripted")).unwrap();
-    let cfg = config(
-        Mode::FullAccess,
-        vec![rule(Action::Execute, "rm", Verdict::Deny)],
-    );
+    let cfg = one_rule(Mode::FullAccess, Action::Execute, "rm", Verdict::Deny);
     let workspace = Workspace::new(&ws).unwrap();
     let session = Session::create(workspace.root(), FsyncPolicy::Always).unwrap();
-    let ctx = context(&ws, cfg, &session.audit_path());
-    let runner = ToolRunner::new(ToolRegistry::standard(), ctx, Box::new(HeadlessApprover));
+    let runner = checked(&ws, cfg, &session.audit_path());
     let seen = Arc::new(Mutex::new(Vec::new()));
     let sink = seen.clone();
     let mut agent = Agent::new(
@@ -336,13 +328,7 @@ fn serve(answers: usize) -> (u16, Arc<Mutex<usize>>) {
 fn a_denied_address_is_denied_in_every_spelling() {
     let (port, hits) = serve(1);
     let dir = tempfile::tempdir().unwrap();
-    let r = runner(
-        &dir,
-        config(
-            Mode::FullAccess,
-            vec![rule(Action::Network, "127.0.0.1", Verdict::Deny)],
-        ),
-    );
+    let r = network_runner(&dir, Mode::FullAccess, "127.0.0.1", Verdict::Deny);
     let spellings = [
         "127.0.0.1",
         "2130706433",
@@ -375,13 +361,7 @@ fn a_denied_address_is_denied_in_every_spelling() {
 fn a_denied_name_covers_its_addresses_and_allowed_names_connect() {
     let (port, hits) = serve(1);
     let dir = tempfile::tempdir().unwrap();
-    let r = runner(
-        &dir,
-        config(
-            Mode::FullAccess,
-            vec![rule(Action::Network, "LOCALHOST.", Verdict::Deny)],
-        ),
-    );
+    let r = network_runner(&dir, Mode::FullAccess, "LOCALHOST.", Verdict::Deny);
     for url in [
         format!("http://localhost:{port}/"),
         format!("http://LocalHost.:{port}/"),
@@ -391,13 +371,7 @@ fn a_denied_name_covers_its_addresses_and_allowed_names_connect() {
         assert!(matches!(err, ToolError::Denied { .. }), "{url}: {err}");
     }
     // An allowed name is resolved once and the request goes to that address.
-    let r = runner(
-        &dir,
-        config(
-            Mode::ReadOnly,
-            vec![rule(Action::Network, "localhost", Verdict::Allow)],
-        ),
-    );
+    let r = network_runner(&dir, Mode::ReadOnly, "localhost", Verdict::Allow);
     let out = r
         .call(
             "fetch_url",
@@ -408,13 +382,7 @@ fn a_denied_name_covers_its_addresses_and_allowed_names_connect() {
     assert!(out.contains("HTTP 200") && out.contains("hello"), "{out}");
     assert_eq!(*hits.lock().unwrap(), 1);
     // Userinfo does not make an allowed name out of another host.
-    let r = runner(
-        &dir,
-        config(
-            Mode::ReadOnly,
-            vec![rule(Action::Network, "allowed.com", Verdict::Allow)],
-        ),
-    );
+    let r = network_runner(&dir, Mode::ReadOnly, "allowed.com", Verdict::Allow);
     let err = r
         .call(
             "fetch_url",
@@ -434,9 +402,11 @@ fn the_tool_checks_the_address_it_connects_to() {
     std::fs::create_dir_all(&ws).unwrap();
     let ctx = context(
         &ws,
-        config(
+        one_rule(
             Mode::FullAccess,
-            vec![rule(Action::Network, "127.0.0.0/8", Verdict::Deny)],
+            Action::Network,
+            "127.0.0.0/8",
+            Verdict::Deny,
         ),
         &dir.path().join("audit.jsonl"),
     );
@@ -456,10 +426,7 @@ fn bash_gets_no_network_when_rules_name_hosts() {
         for decision in [Verdict::Allow, Verdict::Deny] {
             let r = runner(
                 &dir,
-                config(
-                    Mode::FullAccess,
-                    vec![rule(Action::Network, pattern, decision)],
-                ),
+                one_rule(Mode::FullAccess, Action::Network, pattern, decision),
             );
             let err = r
                 .call("bash", json!({ "command": "true", "network": true }))

@@ -1,19 +1,23 @@
 //! Confining what the agent's work runs in the loop: the task's tests, the repository's test
-//! command and the judge's command execute code the coder wrote, so they run in the same
-//! sandbox as the agent's `bash` tool ([`ouro_sandbox`]): writes only in the worktree and in
-//! a private temporary directory made for the command (`TMPDIR`, `TMP` and `TEMP` name it;
-//! the shared `/tmp` is not writable, since the repository itself may lie there), the
-//! protected paths ([`ouro_sandbox::protected`], the worktree's `.git` file among them)
-//! read-only, no network. The coder command itself is the user's choice and runs as
-//! configured (`ouro agent` confines its own commands).
+//! command, the judge's command and the eval's hidden test execute code the coder wrote, so
+//! they run in the same sandbox as the agent's `bash` tool ([`ouro_sandbox`]): writes only in
+//! the worktree and in a private temporary directory made for the command
+//! ([`ouro_sandbox::PrivateTmp`]: `TMPDIR`, `TMP` and `TEMP` name it; the shared `/tmp` is not
+//! writable, even when the repository itself lies there), the protected paths
+//! ([`ouro_sandbox::protected`], the worktree's `.git` file among them) read-only, no network,
+//! and the same scrubbed environment ([`ouro_sandbox::env::scrub`]: no API keys or tokens of
+//! ouro's own; the variables the loop sets on the command afterwards, such as the judge's
+//! `OURO_*`, are kept). The coder command itself is the user's choice and runs as configured
+//! (`ouro agent` confines its own commands).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use ouro_sandbox::protected::PROTECTED_PATTERNS;
 use ouro_sandbox::reap::{self, Marker};
-use ouro_sandbox::{PatternProfile, Profile, Sandbox, SandboxRequirement, WriteScope};
+use ouro_sandbox::{
+    PatternProfile, PrivateTmp, Profile, Sandbox, SandboxRequirement, WriteScope, env,
+};
 
 use crate::LoopError;
 
@@ -51,10 +55,10 @@ impl WorkSandbox {
         }
     }
 
-    /// Makes `cmd`, run in worktree `dir`, start confined. Returns what could not be
-    /// enforced on this kernel (empty when everything is) and the command's temporary
-    /// directory, removed when it is dropped; fails when the sandbox is required and the
-    /// kernel cannot provide it.
+    /// Makes `cmd`, run in worktree `dir`, start confined, with a scrubbed environment (set
+    /// the command's own variables after this). Returns what could not be enforced on this
+    /// kernel (empty when everything is) and the command's temporary directory, removed when
+    /// it is dropped; fails when the sandbox is required and the kernel cannot provide it.
     pub fn install(&self, cmd: &mut Command, dir: &Path) -> Result<Confined, LoopError> {
         let failed = |reason: String| LoopError::Sandbox {
             dir: dir.to_path_buf(),
@@ -63,14 +67,13 @@ impl WorkSandbox {
         let workspace = dir
             .canonicalize()
             .map_err(|e| failed(format!("resolving the worktree: {e}")))?;
-        let tmp =
-            PrivateTmp::create().map_err(|e| failed(format!("its temporary directory: {e}")))?;
-        for var in ["TMPDIR", "TMP", "TEMP"] {
-            cmd.env(var, &tmp.0);
-        }
+        let tmp = PrivateTmp::create("ouro-work")
+            .map_err(|e| failed(format!("its temporary directory: {e}")))?;
+        env::scrub(cmd, &[]);
+        tmp.point(cmd);
         let mut profile = Profile::from_patterns(&PatternProfile {
             workspace: &workspace,
-            writes: WriteScope::Only(vec![workspace.clone(), tmp.0.clone()]),
+            writes: WriteScope::Only(vec![workspace.clone(), tmp.path().to_path_buf()]),
             deny_read: Vec::new(),
             deny_write: PROTECTED_PATTERNS.to_vec(),
             network: false,
@@ -118,33 +121,5 @@ impl Confined {
     /// (nothing to do when one did); returns how many processes were killed.
     pub fn sweep(&self) -> usize {
         self.marker.as_ref().map_or(0, Marker::sweep)
-    }
-}
-
-/// A fresh directory under the system's temporary directory, removed when dropped.
-#[derive(Debug)]
-struct PrivateTmp(PathBuf);
-
-impl PrivateTmp {
-    fn create() -> std::io::Result<Self> {
-        static NEXT: AtomicU64 = AtomicU64::new(0);
-        let name = format!(
-            "ouro-work-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        );
-        let path = std::env::temp_dir().join(name);
-        match std::fs::remove_dir_all(&path) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
-            _ => {}
-        }
-        std::fs::create_dir(&path)?;
-        Ok(Self(path.canonicalize()?))
-    }
-}
-
-impl Drop for PrivateTmp {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }

@@ -20,7 +20,8 @@ pub struct ShellCommand<'a> {
     pub command: &'a str,
     /// Its working directory.
     pub dir: &'a Path,
-    /// Extra environment variables.
+    /// Extra environment variables, set on purpose: a confined command keeps them, while the
+    /// rest of ouro's environment is scrubbed ([`WorkSandbox::install`]).
     pub env: Vec<(String, String)>,
     /// Bytes written to its standard input (closed after them); `None`: no input.
     pub stdin: Option<Vec<u8>>,

@@ -2,7 +2,8 @@
 //! point at a repository of its own (whose config names an fsmonitor and hooks) never gets
 //! those commands run by the loop's git, and the task's tests and the repository's test
 //! command run in the sandbox: they cannot write outside the worktree (not even in the shared
-//! `/tmp`) nor write the worktree's `.git` file.
+//! `/tmp`) nor write the worktree's `.git` file, and they (and a command judge) never see a
+//! secret of ouro's own environment.
 
 mod common;
 
@@ -220,5 +221,74 @@ fn protected_files_never_reach_the_target_branch() {
     assert!(
         !files.contains("ouro.toml") && !files.contains("AGENTS.md"),
         "{files}"
+    );
+}
+
+/// Every log the loop wrote under `dir` (`.ouro/runs/...`), concatenated.
+fn logs(dir: &Path) -> String {
+    let mut text = String::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in fs::read_dir(&dir).expect("read dir").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "log") {
+                text.push_str(&fs::read_to_string(&path).unwrap_or_default());
+            }
+        }
+    }
+    text
+}
+
+#[test]
+fn task_tests_and_judges_get_a_scrubbed_environment() {
+    const SECRET: &str = "sekrit-value-4711";
+    // SAFETY: set before this test's loop starts; other tests of this binary only pass it on
+    // to the coder commands they run, which never print it.
+    unsafe {
+        std::env::set_var("OURO_TEST_SECRET_TOKEN", SECRET);
+    }
+    let repo = repo();
+    let bin = tempfile::tempdir().expect("tempdir");
+    let coder = script(bin.path(), "coder.sh", "echo hello > hello.txt");
+    // The judge keeps the variables the loop passes on purpose, and sees no secret either.
+    let judge = script(
+        bin.path(),
+        "judge.sh",
+        "env
+[ -z \"$OURO_TEST_SECRET_TOKEN\" ] && [ \"$OURO_TASK_ID\" = 1 ]",
+    );
+    let store = add(
+        repo.path(),
+        &[
+            "env",
+            "echo \"token=[$OURO_TEST_SECRET_TOKEN]\"; [ -z \"$OURO_TEST_SECRET_TOKEN\" ]",
+            // PATH still finds programs, and the private TMPDIR is writable.
+            "bash -c 'echo via-path' && echo scratch > \"$TMPDIR/ok\" && grep -q hello hello.txt",
+        ],
+    );
+    // Best effort: the environment is scrubbed whatever the kernel offers.
+    let config = format!(
+        "[loop]\nsandbox = \"best-effort\"\ntest_command = \"env\"\n[loop.coder]\ncommand = \"{}\"\n\
+         [loop.judge]\nkind = \"command\"\ncommand = \"{}\"\n",
+        coder.display(),
+        judge.display()
+    );
+    run(repo.path(), &config);
+    let task = store.get("1").expect("task");
+    let text = logs(&repo.path().join(".ouro"));
+    assert_eq!(task.status, Status::Done, "{task:?}\n{text}");
+    assert!(
+        !text.contains(SECRET),
+        "a secret reached a confined command:\n{text}"
+    );
+    assert!(
+        text.contains("token=[]") && text.contains("via-path") && text.contains("PATH="),
+        "{text}"
+    );
+    assert!(
+        text.contains("OURO_TASK_ID=1"),
+        "the judge's own variables: {text}"
     );
 }

@@ -4,9 +4,11 @@
 //! `GITHUB_TOKEN`, cloud credentials. A command gets only the variables that locate things
 //! and set the locale ([`ALLOWED`], `LC_*`), plus the names the configuration passes
 //! (`permissions.pass_env`), and never a name that looks like a secret ([`looks_secret`]),
-//! whichever list it comes from.
+//! whichever list it comes from. [`scrub`] gives a command that environment: the agent's
+//! `bash` and the loop's confined commands (task tests, judges, hidden tests) both use it.
 
 use std::ffi::OsString;
+use std::process::Command;
 
 /// Variables every command gets when ouro has them (toolchain locators included so that
 /// `cargo` and `rustup` find their installation).
@@ -64,10 +66,17 @@ pub fn passes(name: &str, pass: &[String]) -> bool {
 }
 
 /// The variables of this process that a command may get.
-pub fn command_env(pass: &[String]) -> Vec<(OsString, OsString)> {
+fn command_env(pass: &[String]) -> Vec<(OsString, OsString)> {
     std::env::vars_os()
         .filter(|(name, _)| name.to_str().is_some_and(|n| passes(n, pass)))
         .collect()
+}
+
+/// Replaces `cmd`'s environment with the variables of this process that it may get (`pass`:
+/// the names the configuration passes besides [`ALLOWED`]). Variables the caller sets on
+/// `cmd` afterwards are its own, deliberate choice and are kept.
+pub fn scrub(cmd: &mut Command, pass: &[String]) {
+    cmd.env_clear().envs(command_env(pass));
 }
 
 #[cfg(test)]

@@ -9,8 +9,9 @@
 //! `unshare`) and the read-only bind mounts to make; all are entered in the child between
 //! `fork` and `exec` (a `pre_exec` hook), so ouro itself stays unconfined.
 //!
-//! - Writes: only the write roots (workspace and temp dirs) and a few device files get
-//!   Landlock write rights. Write-denied paths inside them (`.ouro/` always) are mounted
+//! - Writes: only the write roots (the workspace and the command's private temporary
+//!   directory, [`tmp`]; never the shared `/tmp`, `/var/tmp` or `/dev/shm`) and a few device
+//!   files get Landlock write rights. Write-denied paths inside them (`.ouro/` always) are mounted
 //!   read-only in a private mount namespace ([`mountns`]), so the rest of the workspace,
 //!   its root included, stays writable; without mount namespaces only the entries beside
 //!   each denied path are granted ([`allowlist`]) and the audit record says so.
@@ -33,6 +34,7 @@ pub mod profile;
 pub mod protected;
 pub mod reap;
 pub mod seccomp;
+pub mod tmp;
 mod unshare;
 
 use std::os::unix::fs::MetadataExt;
@@ -43,7 +45,8 @@ use std::process::Command;
 pub use mountns::MountnsMode;
 pub use netns::NetnsMode;
 pub use pidns::PidnsMode;
-pub use profile::{PatternProfile, Profile, ScanError, WriteScope, temp_dirs};
+pub use profile::{PatternProfile, Profile, ScanError, WriteScope};
+pub use tmp::PrivateTmp;
 
 use serde::{Deserialize, Serialize};
 

@@ -39,11 +39,8 @@ pub struct ScanError(String);
 pub enum WriteScope {
     /// Anywhere the OS allows.
     Anywhere,
-    /// The workspace and the temporary directories.
-    WorkspaceAndTemp,
-    /// The temporary directories only.
-    TempOnly,
-    /// Exactly these directories (canonical).
+    /// Exactly these directories (canonical): the workspace, the command's private temporary
+    /// directory ([`crate::tmp`]).
     Only(Vec<PathBuf>),
 }
 
@@ -66,15 +63,8 @@ pub struct PatternProfile<'a> {
 impl Profile {
     /// The profile `spec` describes, its patterns resolved to the paths they match now.
     pub fn from_patterns(spec: &PatternProfile<'_>) -> Result<Self, ScanError> {
-        let workspace = spec.workspace.to_path_buf();
         let write_roots = match &spec.writes {
             WriteScope::Anywhere => None,
-            WriteScope::WorkspaceAndTemp => {
-                let mut roots = vec![workspace.clone()];
-                roots.extend(temp_dirs());
-                Some(roots)
-            }
-            WriteScope::TempOnly => Some(temp_dirs()),
             WriteScope::Only(roots) => Some(roots.clone()),
         };
         let read = denied_paths(spec.workspace, &spec.deny_read)?;
@@ -130,20 +120,6 @@ impl Profile {
         self.deny_write.sort();
         Ok(created)
     }
-}
-
-/// The temporary directories a command may always write: `$TMPDIR`, `/tmp`, `/var/tmp`,
-/// `/dev/shm` (those that exist), canonicalized.
-pub fn temp_dirs() -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = std::env::var_os("TMPDIR")
-        .map(PathBuf::from)
-        .into_iter()
-        .chain(["/tmp", "/var/tmp", "/dev/shm"].map(PathBuf::from))
-        .filter_map(|p| p.canonicalize().ok())
-        .collect();
-    dirs.sort();
-    dirs.dedup();
-    dirs
 }
 
 /// The paths matched by the deny rules of one action.
@@ -290,7 +266,7 @@ mod tests {
     ) -> PatternProfile<'a> {
         PatternProfile {
             workspace: ws,
-            writes: WriteScope::WorkspaceAndTemp,
+            writes: WriteScope::Only(vec![ws.to_path_buf()]),
             deny_read,
             deny_write,
             network: false,

@@ -13,8 +13,11 @@
 //! `exited` one when it ends (its exit code, timeout or signal), so a refused write shows up
 //! at least as a failed sandboxed command even when the command hides its errors.
 //! The command gets a scrubbed environment (see [`crate::sandbox::env`]): no API keys or
-//! tokens of ouro's own. `network: true` asks for the whole network; where network rules name
-//! particular hosts it is refused (see [`crate::permissions::Policy::check_any_host`]).
+//! tokens of ouro's own; and a private temporary directory (see [`crate::sandbox::tmp`]),
+//! named by `TMPDIR`, `TMP` and `TEMP` and removed when it ends: the shared `/tmp`,
+//! `/var/tmp` and `/dev/shm` are not writable. `network: true` asks for the whole network;
+//! where network rules name particular hosts it is refused (see
+//! [`crate::permissions::Policy::check_any_host`]).
 
 use std::io::Read;
 use std::os::unix::process::CommandExt;
@@ -30,7 +33,7 @@ use super::{Access, Resource, Tool, ToolContext, ToolError, ToolOutput, parse_ar
 use crate::permissions::{Action, SandboxRequirement};
 use crate::sandbox::protected::{PROTECTED_SUMMARY, RootSnapshot};
 use crate::sandbox::reap::{self, Marker};
-use crate::sandbox::{Profile, policy_profile};
+use crate::sandbox::{PrivateTmp, Profile, env, policy_profile};
 use crate::text::CappedBuffer;
 
 /// Runs shell commands.
@@ -56,9 +59,10 @@ impl Tool for Bash {
     }
 
     fn description(&self) -> &'static str {
-        "Run a bash command in the workspace (sandboxed: writes only in the workspace and temp \
-         dirs, no network unless `network` is true and allowed). Returns the exit code, stdout \
-         and stderr. The command and all its children are killed after timeout_secs."
+        "Run a bash command in the workspace (sandboxed: writes only in the workspace and its \
+         own temp dir $TMPDIR, not the shared /tmp; no network unless `network` is true and \
+         allowed). Returns the exit code, stdout and stderr. The command and all its children \
+         are killed after timeout_secs."
     }
 
     fn schema(&self) -> Value {
@@ -115,7 +119,10 @@ impl Tool for Bash {
             .map(Duration::from_secs)
             .unwrap_or(ctx.limits.default_timeout)
             .min(ctx.limits.max_timeout);
-        let mut profile = policy_profile(&ctx.policy, args.network)
+        let tmp = PrivateTmp::create("ouro-bash").map_err(|e| {
+            ToolError::failed(NAME, format!("cannot create its temporary directory: {e}"))
+        })?;
+        let mut profile = policy_profile(&ctx.policy, tmp.path(), args.network)
             .map_err(crate::sandbox::SandboxError::from)?;
         let created = if ctx.policy.sandbox_requirement() == SandboxRequirement::Off {
             Vec::new()
@@ -146,12 +153,10 @@ impl Tool for Bash {
         let marker = (!confinement.holds_processes()).then(Marker::new);
 
         let mut cmd = Command::new("bash");
-        cmd.arg("-c")
-            .arg(&args.command)
-            .current_dir(&workdir)
-            .env_clear()
-            .envs(crate::sandbox::env::command_env(ctx.policy.pass_env()))
-            .stdin(Stdio::null())
+        cmd.arg("-c").arg(&args.command).current_dir(&workdir);
+        env::scrub(&mut cmd, ctx.policy.pass_env());
+        tmp.point(&mut cmd);
+        cmd.stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .process_group(0);
