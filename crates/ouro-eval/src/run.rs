@@ -238,7 +238,7 @@ fn hidden_test(
     let result = run_shell(&ShellCommand {
         command: &task.spec.hidden,
         dir: tree,
-        env: vec![("PYTHONDONTWRITEBYTECODE".into(), "1".into())],
+        env: Vec::new(),
         stdin: None,
         log: &log,
         timeout: Duration::from_secs_f64(task.spec.timeout_s),

@@ -72,16 +72,33 @@ fn command_env(pass: &[String]) -> Vec<(OsString, OsString)> {
         .collect()
 }
 
+/// Variables every confined command gets whatever ouro's environment holds:
+/// `PYTHONDONTWRITEBYTECODE`, since Python trusts a cached `.pyc` whose source has the same
+/// size and modification second, and a test run right after an edit such as `>` to `<`
+/// would run the old code (seen with a fix applied within a second of the failing run).
+pub const FIXED: [(&str, &str); 1] = [("PYTHONDONTWRITEBYTECODE", "1")];
+
 /// Replaces `cmd`'s environment with the variables of this process that it may get (`pass`:
-/// the names the configuration passes besides [`ALLOWED`]). Variables the caller sets on
-/// `cmd` afterwards are its own, deliberate choice and are kept.
+/// the names the configuration passes besides [`ALLOWED`]) and [`FIXED`]. Variables the
+/// caller sets on `cmd` afterwards are its own, deliberate choice and are kept.
 pub fn scrub(cmd: &mut Command, pass: &[String]) {
-    cmd.env_clear().envs(command_env(pass));
+    cmd.env_clear().envs(command_env(pass)).envs(FIXED);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_scrubbed_command_writes_no_python_bytecode() {
+        let mut cmd = Command::new("env");
+        scrub(&mut cmd, &[]);
+        let vars: Vec<_> = cmd.get_envs().collect();
+        assert!(vars.contains(&(
+            std::ffi::OsStr::new("PYTHONDONTWRITEBYTECODE"),
+            Some(std::ffi::OsStr::new("1"))
+        )));
+    }
 
     #[test]
     fn secrets_never_pass() {
