@@ -85,6 +85,7 @@ pub fn run_tests(plan: &TestPlan<'_>) -> Result<TestReport, LoopError> {
         });
         if !passed {
             let output = exec::read_trimmed(plan.log, result.log_start, plan.feedback_bytes)?;
+            let output = relative_paths(&output, plan.dir);
             feedback = Some(format!(
                 "test command `{command}` failed ({}) after {:.1} s. Its output:\n{output}",
                 result.exit.describe(),
@@ -100,9 +101,39 @@ pub fn run_tests(plan: &TestPlan<'_>) -> Result<TestReport, LoopError> {
     })
 }
 
+/// `output` with the worktree's own path taken off the paths in it (`/…/worktrees/task-7/
+/// todo.sh: line 5` becomes `todo.sh: line 5`): the coder sees the repository's paths as
+/// it knows them, and the same failure reads the same wherever the worktree lies (a
+/// prompt that differs only in that path gets a different reply from a model).
+fn relative_paths(output: &str, dir: &Path) -> String {
+    let mut text = output.to_string();
+    let canonical = dir.canonicalize().ok();
+    for dir in std::iter::once(dir).chain(canonical.as_deref()) {
+        let prefix = format!("{}/", dir.display());
+        if prefix.len() > 2 {
+            text = text.replace(&prefix, "");
+        }
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn failing_output_names_files_relative_to_the_worktree() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let output = format!(
+            "{}/todo.sh: line 5: $1: unbound variable\n  File \"{}/pkg/a.py\", line 2\n/usr/lib/x.py",
+            dir.path().display(),
+            dir.path().canonicalize().expect("canonical").display()
+        );
+        assert_eq!(
+            relative_paths(&output, dir.path()),
+            "todo.sh: line 5: $1: unbound variable\n  File \"pkg/a.py\", line 2\n/usr/lib/x.py"
+        );
+    }
 
     #[test]
     fn stops_at_the_first_failure_with_its_output() {
