@@ -9,6 +9,7 @@
 
 use super::act::quantize_act;
 use super::dot::{Dot2Fn, DotFn, MAX_NT, SimdLevel, kernel, kernel2};
+use super::packed::q8;
 use super::{QuantError, check_len, row_bytes};
 use crate::GgmlType;
 use crate::threadpool::ThreadPool;
@@ -87,7 +88,8 @@ thread_local! {
 }
 
 /// `out[t * w.rows + r] = dot(W[r], x[t * w.cols..][..w.cols])` for `n_tokens` rows of
-/// `x`, using the best SIMD level of this CPU and all threads of `pool`.
+/// `x`, using the best SIMD level of this CPU and all threads of `pool` (Q8_0 and Q5_0
+/// prefill through 8-row tiles where this CPU has them, with the same results).
 pub fn matmul(
     w: &QMatrix,
     x: &[f32],
@@ -95,6 +97,9 @@ pub fn matmul(
     out: &mut [f32],
     pool: &ThreadPool,
 ) -> Result<(), QuantError> {
+    if q8::takes(w, n_tokens) {
+        return q8::matmul_tiles(w, x, n_tokens, out, pool);
+    }
     matmul_with(w, x, n_tokens, out, pool, SimdLevel::best())
 }
 

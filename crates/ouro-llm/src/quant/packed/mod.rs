@@ -1,5 +1,6 @@
 //! Weight matrices repacked at load time into an 8-row interleaved layout, with the matrix
-//! multiplication that uses it (Q4_0; Q4_K and Q6_K in [`q4k`] and [`q6k`]).
+//! multiplication that uses it (Q4_0; Q4_K and Q6_K in [`q4k`] and [`q6k`]; Q8_0 and Q5_0
+//! prefill in 8-row tiles built per work item in [`q8`]).
 //!
 //! llama.cpp's x86 CPU backend repacks Q4_0 matrices whose row count is a multiple of 8 into
 //! `block_q4_0x8` and multiplies them with its own GEMV/GEMM kernels, which compute each output
@@ -24,6 +25,9 @@ mod q4k_avx2;
 mod q6k;
 #[cfg(target_arch = "x86_64")]
 mod q6k_avx2;
+pub(crate) mod q8;
+#[cfg(target_arch = "x86_64")]
+mod q8_avx2;
 
 use super::act::quantize_act;
 use super::blocks::f16_at;
@@ -194,31 +198,56 @@ pub fn matmul_packed(
     let act_row = nb * Q8_0_BLOCK;
     ACT.with(|cell| {
         let (act, meta) = &mut *cell.borrow_mut();
-        act.resize(act_row * n_tokens, 0);
-        meta.resize(nb * n_tokens, BlockMeta::default());
-        for ((xr, ar), mr) in x
-            .chunks_exact(w.cols)
-            .zip(act.chunks_exact_mut(act_row))
-            .zip(meta.chunks_exact_mut(nb))
-        {
-            quantize_act(GgmlType::Q8_0, xr, ar);
-            for (blk, m) in ar.chunks_exact(Q8_0_BLOCK).zip(mr.iter_mut()) {
-                m.d = f16_at(blk, 0);
-                m.sum = blk[2..].iter().map(|&q| i32::from(q as i8)).sum();
-            }
-        }
+        fill_q8_0_act(x, w.cols, n_tokens, act, meta);
         let (act, meta) = (&*act, &*meta);
         let gb = w.group_bytes();
-        multiply(w.rows, n_tokens, MAX_NT, out, pool, &|g, t, res| {
-            let wg = &w.data[g * gb..(g + 1) * gb];
-            let nt = res.len();
-            let xs = &act[t * act_row..(t + nt) * act_row];
-            let ms = &meta[t * nb..(t + nt) * nb];
-            group_dot(wg, xs, ms, nb, res);
-        });
+        multiply(
+            w.rows,
+            n_tokens,
+            MAX_NT,
+            out,
+            pool,
+            &no_tile,
+            &|_, g, t, res| {
+                let wg = &w.data[g * gb..(g + 1) * gb];
+                let nt = res.len();
+                let xs = &act[t * act_row..(t + nt) * act_row];
+                let ms = &meta[t * nb..(t + nt) * nb];
+                group_dot(wg, xs, ms, nb, res);
+            },
+        );
     });
     Ok(())
 }
+
+/// Quantizes the `n_tokens` rows of `x` (`cols` each) to Q8_0 in `act`, with each block's
+/// scale as f32 and quant sum in `meta`.
+fn fill_q8_0_act(
+    x: &[f32],
+    cols: usize,
+    n_tokens: usize,
+    act: &mut Vec<u8>,
+    meta: &mut Vec<BlockMeta>,
+) {
+    let nb = cols / 32;
+    let act_row = nb * Q8_0_BLOCK;
+    act.resize(act_row * n_tokens, 0);
+    meta.resize(nb * n_tokens, BlockMeta::default());
+    for ((xr, ar), mr) in x
+        .chunks_exact(cols)
+        .zip(act.chunks_exact_mut(act_row))
+        .zip(meta.chunks_exact_mut(nb))
+    {
+        quantize_act(GgmlType::Q8_0, xr, ar);
+        for (blk, m) in ar.chunks_exact(Q8_0_BLOCK).zip(mr.iter_mut()) {
+            m.d = f16_at(blk, 0);
+            m.sum = blk[2..].iter().map(|&q| i32::from(q as i8)).sum();
+        }
+    }
+}
+
+/// The `prepare` step of [`multiply`] for layouts packed at load time: nothing to build.
+fn no_tile(_: &mut (), _: usize) {}
 
 /// A raw output pointer that the pool's threads write through at disjoint offsets.
 #[derive(Clone, Copy)]
@@ -248,17 +277,25 @@ fn matmul_k(w: &PackedMatrix, x: &[f32], n_tokens: usize, out: &mut [f32], pool:
         let (act, meta) = (&*act, &*meta);
         let gb = w.group_bytes();
         let q4k = w.layout == Layout::Q4K;
-        multiply(w.rows, n_tokens, K_MAX_NT, out, pool, &|g, t, res| {
-            let wg = &w.data[g * gb..(g + 1) * gb];
-            let nt = res.len();
-            let xs = &act[t * act_row..(t + nt) * act_row];
-            if q4k {
-                let ms = &meta[t * nb..(t + nt) * nb];
-                group_dot_q4k(wg, xs, act_row, ms, nb, res);
-            } else {
-                group_dot_q6k(wg, xs, act_row, nb, res);
-            }
-        });
+        multiply(
+            w.rows,
+            n_tokens,
+            K_MAX_NT,
+            out,
+            pool,
+            &no_tile,
+            &|_, g, t, res| {
+                let wg = &w.data[g * gb..(g + 1) * gb];
+                let nt = res.len();
+                let xs = &act[t * act_row..(t + nt) * act_row];
+                if q4k {
+                    let ms = &meta[t * nb..(t + nt) * nb];
+                    group_dot_q4k(wg, xs, act_row, ms, nb, res);
+                } else {
+                    group_dot_q6k(wg, xs, act_row, nb, res);
+                }
+            },
+        );
     });
 }
 
@@ -303,17 +340,23 @@ fn group_dot_q6k(wg: &[u8], xs: &[u8], xstride: usize, nb: usize, out: &mut [[f3
     q6k::reference_group_dot(wg, xs, xstride, nb, out)
 }
 
-/// Runs `kernel(group, first token, results)` over (groups × tokens) work items on the pool,
-/// at most `max_nt` tokens a call, and stores each call's `results[k][i]` as output
-/// `(first token + k, 8 · group + i)`.
-fn multiply<F: Fn(usize, usize, &mut [[f32; GROUP]]) + Sync>(
+/// Runs `kernel(tile, group, first token, results)` over (groups × tokens) work items on the
+/// pool, at most `max_nt` tokens a call, and stores each call's `results[k][i]` as output
+/// `(first token + k, 8 · group + i)`. Each thread keeps one `tile`, which `prepare(tile,
+/// group)` fills before a work item's calls for that group.
+fn multiply<S, P, F>(
     rows: usize,
     n_tokens: usize,
     max_nt: usize,
     out: &mut [f32],
     pool: &ThreadPool,
+    prepare: &P,
     kernel: &F,
-) {
+) where
+    S: Default,
+    P: Fn(&mut S, usize) + Sync,
+    F: Fn(&S, usize, usize, &mut [[f32; GROUP]]) + Sync,
+{
     let groups = rows / GROUP;
     let token_tile = n_tokens.min(TOKEN_TILE);
     let token_tiles = n_tokens.div_ceil(token_tile);
@@ -325,6 +368,7 @@ fn multiply<F: Fn(usize, usize, &mut [[f32; GROUP]]) + Sync>(
     let out_ptr = SharedOut(out.as_mut_ptr());
     pool.run(&|_, _| {
         let mut res = [[0.0f32; GROUP]; MAX_NT_ANY];
+        let mut tile = S::default();
         loop {
             let item = next.fetch_add(1, Ordering::Relaxed);
             if item >= n_items {
@@ -334,10 +378,11 @@ fn multiply<F: Fn(usize, usize, &mut [[f32; GROUP]]) + Sync>(
             let (t0, t1) = (tt * token_tile, ((tt + 1) * token_tile).min(n_tokens));
             let (g0, g1) = (gt * group_tile, ((gt + 1) * group_tile).min(groups));
             for g in g0..g1 {
+                prepare(&mut tile, g);
                 let mut t = t0;
                 while t < t1 {
                     let nt = (t1 - t).min(max_nt).min(MAX_NT_ANY);
-                    kernel(g, t, &mut res[..nt]);
+                    kernel(&tile, g, t, &mut res[..nt]);
                     for (k, r) in res[..nt].iter().enumerate() {
                         // SAFETY: outputs (t + k, 8g..8g + 8) are inside `out` (checked by
                         // the caller) and belong to this work item only.

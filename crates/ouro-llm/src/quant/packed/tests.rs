@@ -258,3 +258,111 @@ fn k_quant_kernels_match_the_reference_for_every_token_count() {
         }
     }
 }
+
+/// A random `ty` matrix (its blocks, for [`QMatrix`]); `extreme` puts a block of ±1 (and so
+/// quants of ±127 or -16/15) at the start of every row.
+fn legacy_matrix(ty: GgmlType, rows: usize, cols: usize, seed: u64, extreme: bool) -> Vec<u8> {
+    let mut wf = values(rows * cols, seed);
+    if extreme {
+        for (r, row) in wf.chunks_exact_mut(cols).enumerate() {
+            let sign = if r % 2 == 0 { 1.0 } else { -1.0 };
+            row[..32].iter_mut().for_each(|v| *v = sign);
+        }
+    }
+    let mut w = vec![0u8; ty.bytes_for((rows * cols) as u64).unwrap() as usize];
+    quantize(ty, &wf, &mut w).unwrap();
+    w
+}
+
+#[test]
+fn q8_0_and_q5_0_tiles_are_the_row_kernels_bit_for_bit() {
+    if crate::quant::SimdLevel::best() != crate::quant::SimdLevel::Avx2 {
+        println!("no AVX2-only CPU: the tiles are not used here, nothing to check");
+        return;
+    }
+    let pools: Vec<ThreadPool> = [1, 2, 3].map(|n| ThreadPool::new(n).unwrap()).into();
+    for ty in [GgmlType::Q8_0, GgmlType::Q5_0] {
+        for (rows, cols) in [(8, 32), (24, 96), (40, 224), (16, 896)] {
+            let w = legacy_matrix(ty, rows, cols, 31 + cols as u64, rows == 24);
+            let m = QMatrix::new(ty, &w, rows, cols).unwrap();
+            for n_tokens in [1, 2, 3, 7, 8, 9, 64, 65, 70] {
+                let mut x = values(n_tokens * cols, 300 + n_tokens as u64);
+                // Extreme activations too: a block of all +127 and one of all -127 quants.
+                x[..32].iter_mut().for_each(|v| *v = 2.0);
+                let last = x.len() - 32;
+                x[last..].iter_mut().for_each(|v| *v = -2.0);
+                let mut want = vec![0.0f32; n_tokens * rows];
+                crate::quant::matmul::matmul_with(
+                    &m,
+                    &x,
+                    n_tokens,
+                    &mut want,
+                    &pools[1],
+                    crate::quant::SimdLevel::Avx2,
+                )
+                .unwrap();
+                for pool in &pools {
+                    let mut got = vec![f32::NAN; n_tokens * rows];
+                    super::q8::matmul_tiles(&m, &x, n_tokens, &mut got, pool).unwrap();
+                    let mut public = vec![f32::NAN; n_tokens * rows];
+                    matmul(&m, &x, n_tokens, &mut public, pool).unwrap();
+                    for (i, ((g, p), e)) in got.iter().zip(&public).zip(&want).enumerate() {
+                        let what = format!(
+                            "{ty} {rows}x{cols}: {n_tokens} tokens, {} threads, output {i}",
+                            pool.n_threads()
+                        );
+                        assert_eq!(g.to_bits(), e.to_bits(), "{what}: {g} vs {e}");
+                        assert_eq!(p.to_bits(), e.to_bits(), "{what}: matmul {p} vs {e}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn q8_tile_kernels_match_the_reference() {
+    if !crate::cpu::has_avx2() {
+        println!("no AVX2: the tile kernels do not run here, nothing to check");
+        return;
+    }
+    let (rows, cols) = (8, 160);
+    let nb = cols / 32;
+    let mut x = values(cols, 41);
+    x[32..64].iter_mut().for_each(|v| *v = -3.0);
+    x[64..96].iter_mut().for_each(|v| *v = 3.0);
+    let mut xq = vec![0u8; nb * 34];
+    let mut meta = Vec::new();
+    super::fill_q8_0_act(&x, cols, 1, &mut xq, &mut meta);
+    for ty in [GgmlType::Q8_0, GgmlType::Q5_0] {
+        let w = legacy_matrix(ty, rows, cols, 43, true);
+        let mut tile = vec![0u8; nb * super::q8::BLOCK];
+        let mut want_tile = vec![0u8; nb * super::q8::BLOCK];
+        super::q8::build_tile(ty, &w, nb, &mut tile);
+        super::q8::reference_build_tile(ty, &w, nb, &mut want_tile);
+        assert_eq!(tile, want_tile, "{ty}: tile bytes");
+        let (mut got, mut want) = ([0.0f32; 8], [0.0f32; 8]);
+        super::q8::tile_dot(&tile, &xq, &meta, nb, &mut got);
+        super::q8::reference_tile_dot(&tile, &xq, &meta, nb, &mut want);
+        assert_eq!(
+            got.map(f32::to_bits),
+            want.map(f32::to_bits),
+            "{ty}: {got:?} vs {want:?}"
+        );
+    }
+}
+
+#[test]
+fn q8_tiles_take_only_whole_groups_enough_tokens_and_their_types() {
+    let w = vec![0u8; 12 * 34];
+    let partial = QMatrix::new(GgmlType::Q8_0, &w, 12, 32).unwrap();
+    assert!(!super::q8::takes(&partial, 64));
+    let w8 = vec![0u8; 8 * 34];
+    let whole = QMatrix::new(GgmlType::Q8_0, &w8, 8, 32).unwrap();
+    assert!(!super::q8::takes(&whole, 7));
+    let w41 = vec![0u8; 8 * 20];
+    let q4_1 = QMatrix::new(GgmlType::Q4_1, &w41, 8, 32).unwrap();
+    assert!(!super::q8::takes(&q4_1, 64));
+    let avx2_only = crate::quant::SimdLevel::best() == crate::quant::SimdLevel::Avx2;
+    assert_eq!(super::q8::takes(&whole, 8), avx2_only);
+}

@@ -89,7 +89,7 @@ macro_rules! x86_kernels {
         /// 16 bytes at `p` split into 32 nibbles: low nibbles first, then high ones.
         #[inline]
         #[target_feature(enable = $feat)]
-        unsafe fn nibbles(p: *const u8) -> __m256i {
+        pub(crate) unsafe fn nibbles(p: *const u8) -> __m256i {
             // SAFETY: the caller passes 16 readable bytes.
             let t = unsafe { _mm_loadu_si128(p as *const __m128i) };
             _mm256_and_si256(
@@ -101,7 +101,7 @@ macro_rules! x86_kernels {
         /// The 32 bits at `p` spread to 32 bytes of 0x00 / 0xFF.
         #[inline]
         #[target_feature(enable = $feat)]
-        unsafe fn bits32(p: *const u8) -> __m256i {
+        pub(crate) unsafe fn bits32(p: *const u8) -> __m256i {
             // SAFETY: the caller passes 4 readable bytes.
             let v = unsafe { (p as *const u32).read_unaligned() };
             let shuf = _mm256_set_epi64x(
