@@ -10,7 +10,7 @@
 use super::act::quantize_act;
 use super::dot::{Dot2Fn, DotFn, MAX_NT, SimdLevel, kernel, kernel2};
 use super::packed::q8;
-use super::{QuantError, check_len, row_bytes};
+use super::{QuantError, check_len, check_matmul_io, row_bytes};
 use crate::GgmlType;
 use crate::threadpool::ThreadPool;
 use std::cell::RefCell;
@@ -126,10 +126,7 @@ pub(crate) fn matmul_with(
     let dot = kernel(w.ty, level).ok_or(unsupported)?;
     // Re-check the matrix: its fields are public, so it may not come from `QMatrix::new`.
     QMatrix::new(w.ty, w.data, w.rows, w.cols)?;
-    let x_len = n_tokens.saturating_mul(w.cols);
-    check_len("matmul input", "f32 values", x_len, x.len())?;
-    let out_len = n_tokens.saturating_mul(w.rows);
-    check_len("matmul output", "f32 values", out_len, out.len())?;
+    check_matmul_io(w.rows, w.cols, n_tokens, x, out)?;
     let act_row = row_bytes(vdt, w.cols, "matmul input row")?;
     if n_tokens == 0 || w.rows == 0 {
         return Ok(());

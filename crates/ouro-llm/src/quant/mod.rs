@@ -80,6 +80,29 @@ pub(crate) fn check_len(
     }
 }
 
+/// Checks a matrix product's buffers: `x` holds `n_tokens` rows of `cols` values and `out`
+/// `n_tokens` rows of `rows` values.
+pub(crate) fn check_matmul_io(
+    rows: usize,
+    cols: usize,
+    n_tokens: usize,
+    x: &[f32],
+    out: &[f32],
+) -> Result<(), QuantError> {
+    check_len(
+        "matmul input",
+        "f32 values",
+        n_tokens.saturating_mul(cols),
+        x.len(),
+    )?;
+    check_len(
+        "matmul output",
+        "f32 values",
+        n_tokens.saturating_mul(rows),
+        out.len(),
+    )
+}
+
 /// Converts `dst.len()` elements of type `ty` stored in `src` to f32.
 ///
 /// `src.len()` must equal `ty.bytes_for(dst.len())`. Supported: F32, F16, BF16, Q4_0,

@@ -32,7 +32,7 @@ mod q8_avx2;
 use super::act::quantize_act;
 use super::blocks::f16_at;
 use super::matmul::{QMatrix, quantize_rows};
-use super::{QuantError, check_len};
+use super::{QuantError, check_matmul_io};
 use crate::GgmlType;
 use crate::cpu::has_avx2;
 use crate::threadpool::ThreadPool;
@@ -175,18 +175,7 @@ pub fn matmul_packed(
     out: &mut [f32],
     pool: &ThreadPool,
 ) -> Result<(), QuantError> {
-    check_len(
-        "matmul input",
-        "f32 values",
-        n_tokens.saturating_mul(w.cols),
-        x.len(),
-    )?;
-    check_len(
-        "matmul output",
-        "f32 values",
-        n_tokens.saturating_mul(w.rows),
-        out.len(),
-    )?;
+    check_matmul_io(w.rows, w.cols, n_tokens, x, out)?;
     if n_tokens == 0 {
         return Ok(());
     }

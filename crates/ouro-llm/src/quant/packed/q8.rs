@@ -22,7 +22,7 @@
 use super::{ACT, BlockMeta, GROUP, Q8_0_BLOCK, fill_q8_0_act, multiply};
 use crate::GgmlType;
 use crate::quant::matmul::QMatrix;
-use crate::quant::{QuantError, check_len};
+use crate::quant::{QuantError, check_matmul_io};
 use crate::threadpool::ThreadPool;
 
 /// Bytes of one tile block.
@@ -56,18 +56,7 @@ pub(crate) fn matmul_tiles(
 ) -> Result<(), QuantError> {
     // Re-check the matrix: its fields are public, so it may not come from `QMatrix::new`.
     QMatrix::new(w.ty, w.data, w.rows, w.cols)?;
-    check_len(
-        "matmul input",
-        "f32 values",
-        n_tokens.saturating_mul(w.cols),
-        x.len(),
-    )?;
-    check_len(
-        "matmul output",
-        "f32 values",
-        n_tokens.saturating_mul(w.rows),
-        out.len(),
-    )?;
+    check_matmul_io(w.rows, w.cols, n_tokens, x, out)?;
     if n_tokens == 0 {
         return Ok(());
     }
