@@ -1,7 +1,7 @@
 //! The sandbox of the `bash` tool: [`ouro_sandbox`] (re-exported), with the profile of a
 //! command derived from the permission policy ([`policy_profile`]): it writes the workspace
 //! (unless read-only) and its own private temporary directory ([`PrivateTmp`]), never the
-//! shared `/tmp`, `/var/tmp` or `/dev/shm`.
+//! shared `/tmp` or `/var/tmp`; its `/dev/shm` is a private one ([`Profile::private_shm`]).
 
 pub use ouro_sandbox::*;
 

@@ -158,7 +158,7 @@ fn reading_a_denied_env_file_is_blocked_and_audited() {
 }
 
 /// Tries to write the shared temp dirs and the command's own; says what it managed.
-const TEMP_PROBE: &str = "for d in /tmp /var/tmp /dev/shm; do \
+const TEMP_PROBE: &str = "for d in /tmp /var/tmp; do \
     [ -d $d ] && echo x > $d/ouro-probe-$$ && echo \"wrote $d\" && rm -f $d/ouro-probe-$$; \
     done; \
     echo x > \"$TMPDIR/f\" && cat \"$TMPDIR/f\" && echo \"own=$TMPDIR\"; \
@@ -206,6 +206,47 @@ fn bash_writes_its_own_temp_dir_not_the_shared_ones() {
     let out = bash(&s, TEMP_PROBE);
     assert_ne!(own_tmp(&out), first, "{out}");
     assert!(out.lines().any(|l| l.trim() == "1"), "{out}");
+}
+
+#[test]
+fn bash_gets_a_private_dev_shm() {
+    let s = setup(PermissionsConfig::default());
+    let shared = Path::new("/dev/shm");
+    if without_landlock("Landlock unavailable") || !shared.is_dir() {
+        return;
+    }
+    let planted = shared.join(format!("ouro-host-{}", std::process::id()));
+    let own = shared.join(format!("ouro-own-{}", std::process::id()));
+    std::fs::write(&planted, "shared").unwrap();
+    let probe = format!(
+        "ls -A /dev/shm; echo x > {own} && cat {own} && echo wrote-shm; \
+         python3 -c 'import multiprocessing as m; m.Lock(); print(\"lock ok\")'",
+        own = own.display()
+    );
+    let out = bash(&s, &probe);
+    let _ = std::fs::remove_file(&planted);
+    assert!(!own.exists(), "the shared /dev/shm was written: {out}");
+    let sandbox = Sandbox::probe();
+    if sandbox.mount_ns().is_none() {
+        assert!(!out.contains("wrote-shm"), "{out}");
+        missing(&sandbox, "mount namespaces", "mount namespaces unavailable");
+        return;
+    }
+    assert!(
+        !out.contains("ouro-host-"),
+        "the shared /dev/shm is visible: {out}"
+    );
+    assert!(out.contains("wrote-shm"), "{out}");
+    let python = std::process::Command::new("python3")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if python {
+        assert!(out.contains("lock ok"), "multiprocessing failed: {out}");
+    }
+    // The next command's is fresh again.
+    let out = bash(&s, &format!("cat {} || echo gone", own.display()));
+    assert!(out.contains("gone"), "{out}");
 }
 
 #[test]

@@ -169,11 +169,9 @@ impl SuiteTask {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         ouro_loop::task::validate_id(&id).map_err(|e| bad(format!("task id: {e}")))?;
-        Ok(SuiteTask {
-            id,
-            dir: dir.to_path_buf(),
-            spec,
-        })
+        // Absolute, since commands that read the task's files (its bug patch) run elsewhere.
+        let dir = std::path::absolute(dir).map_err(|e| EvalError::io("resolve", dir, e))?;
+        Ok(SuiteTask { id, dir, spec })
     }
 }
 
@@ -190,6 +188,25 @@ mod tests {
     }
 
     const GOOD: &str = "title = \"t\"\ndescription = \"d\"\nhidden = \"true\"\nfix_files = [\"a.py\"]\nlanguage = \"python\"\nkind = \"logic\"\n";
+
+    #[test]
+    fn task_folders_are_absolute_even_when_the_suite_is_named_relatively() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        task(dir.path(), "a-task", GOOD);
+        let here = std::env::current_dir().expect("cwd");
+        let relative = pathdiff(dir.path(), &here);
+        let suite = Suite::load(&relative).expect("load");
+        assert!(suite.tasks[0].dir.is_absolute(), "{:?}", suite.tasks[0].dir);
+        assert!(suite.tasks[0].dir.join("task.toml").is_file());
+    }
+
+    /// `path` relative to `base` (both absolute), through `..` as needed.
+    fn pathdiff(path: &Path, base: &Path) -> PathBuf {
+        let up = base.components().count() - 1;
+        let mut out: PathBuf = std::iter::repeat_n("..", up).collect();
+        out.extend(path.components().skip(1));
+        out
+    }
 
     #[test]
     fn loads_sorted_tasks_and_selects_by_id() {

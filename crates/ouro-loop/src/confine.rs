@@ -3,7 +3,8 @@
 //! they run in the same sandbox as the agent's `bash` tool ([`ouro_sandbox`]): writes only in
 //! the worktree and in a private temporary directory made for the command
 //! ([`ouro_sandbox::PrivateTmp`]: `TMPDIR`, `TMP` and `TEMP` name it; the shared `/tmp` is not
-//! writable, even when the repository itself lies there), the protected paths
+//! writable, even when the repository itself lies there; `/dev/shm` is a private one), the
+//! protected paths
 //! ([`ouro_sandbox::protected`], the worktree's `.git` file among them) read-only, no network,
 //! and the same scrubbed environment ([`ouro_sandbox::env::scrub`]: no API keys or tokens of
 //! ouro's own; the variables the loop sets on the command afterwards, such as the judge's
@@ -79,6 +80,7 @@ impl WorkSandbox {
             network: false,
         })
         .map_err(|e| failed(e.to_string()))?;
+        profile.private_shm(tmp.shm());
         if self.requirement != SandboxRequirement::Off {
             profile
                 .create_missing()

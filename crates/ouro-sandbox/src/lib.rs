@@ -235,17 +235,14 @@ impl Sandbox {
         let mut user_ns = false;
         match &self.landlock {
             Ok(abi) => {
-                let mounts = self.plan_mounts(profile, &mut confinement.gaps)?;
+                let mounts =
+                    self.plan_mounts(profile, &mut confinement.gaps, &mut confinement.covers)?;
                 if let Some(built) = landlock::build(*abi, profile, mounts.is_some())? {
                     confinement.covers.extend(built.covers);
                     confinement.gaps.extend(built.gaps);
                     confinement.landlock = Some(built.ruleset);
                 }
                 if let Some((plan, mode)) = mounts {
-                    confinement.covers.push(format!(
-                        "{} write-denied path(s) mounted read-only (mount namespace)",
-                        plan.binds()
-                    ));
                     unshare_flags |= libc::CLONE_NEWNS;
                     user_ns |= mode == MountnsMode::UserAndMount;
                     confinement.mounts = Some(plan);
@@ -324,14 +321,16 @@ impl Sandbox {
     }
 
     /// The read-only mounts for the write-denied paths inside the write roots (elsewhere
-    /// Landlock denies writes anyway), or `None` (with the reason in `gaps`) when there are
-    /// none or mount namespaces are unavailable, in which case [`allowlist`] protects them.
+    /// Landlock denies writes anyway) and the command's own `/dev/shm` ([`Profile::shm`]), or
+    /// `None` (with the reason in `gaps`) when there are none or mount namespaces are
+    /// unavailable, in which case [`allowlist`] protects the denied paths.
     /// Refuses write-denied paths in the workspace that are symbolic links out of it: a mount
     /// would protect another place, and the link itself would stay replaceable.
     fn plan_mounts(
         &self,
         profile: &Profile,
         gaps: &mut Vec<String>,
+        covers: &mut Vec<String>,
     ) -> Result<Option<(mountns::MountPlan, MountnsMode)>, SandboxError> {
         if let Some((named, resolved)) = profile.deny_write_escapes.first() {
             return Err(SandboxError::Mount(format!(
@@ -349,16 +348,28 @@ impl Sandbox {
             .filter(|p| profile.writable(p))
             .cloned()
             .collect();
-        if inside.is_empty() {
+        let shared_shm = Path::new(SHARED_SHM);
+        let shm = profile
+            .shm
+            .as_deref()
+            .filter(|_| shared_shm.is_dir() && !profile.writable(shared_shm));
+        if inside.is_empty() && shm.is_none() {
             return Ok(None);
         }
         let mode = match &self.mountns {
             Ok(mode) => *mode,
             Err(why) => {
-                gaps.push(format!(
-                    "write-denied paths protected by granting only the entries beside them \
-                     (no mount namespace: {why}): nothing can be created next to them"
-                ));
+                if !inside.is_empty() {
+                    gaps.push(format!(
+                        "write-denied paths protected by granting only the entries beside \
+                         them (no mount namespace: {why}): nothing can be created next to them"
+                    ));
+                }
+                if shm.is_some() {
+                    gaps.push(format!(
+                        "{SHARED_SHM} is read-only (no mount namespace for a private one: {why})"
+                    ));
+                }
                 return Ok(None);
             }
         };
@@ -370,9 +381,25 @@ impl Sandbox {
                 ));
             }
         }
-        Ok(Some((mountns::MountPlan::new(&inside)?, mode)))
+        let mut plan = mountns::MountPlan::new(&inside)?;
+        if !inside.is_empty() {
+            covers.push(format!(
+                "{} write-denied path(s) mounted read-only (mount namespace)",
+                plan.binds()
+            ));
+        }
+        if let Some(dir) = shm {
+            plan.bind_over(dir, shared_shm)?;
+            covers.push(format!(
+                "{SHARED_SHM} is the command's own (a fresh directory bound over it)"
+            ));
+        }
+        Ok(Some((plan, mode)))
     }
 }
+
+/// The shared memory directory that commands get a private copy of.
+const SHARED_SHM: &str = "/dev/shm";
 
 fn probe_landlock() -> Result<i32, String> {
     const LANDLOCK_CREATE_RULESET_VERSION: libc::c_uint = 1;
@@ -497,6 +524,7 @@ mod tests {
             deny_write_missing: vec![],
             deny_write_escapes: vec![],
             network: false,
+            shm: None,
         };
         let c = s.confine(&profile, SandboxRequirement::Off).unwrap();
         assert!(!c.is_active());
@@ -519,6 +547,7 @@ mod tests {
             deny_write_missing: vec![],
             deny_write_escapes: vec![],
             network: true,
+            shm: None,
         };
         let err = s
             .confine(&profile, SandboxRequirement::Required)
@@ -530,6 +559,67 @@ mod tests {
         assert!(!c.is_active());
         assert!(c.gaps[0].contains("not confined"), "{:?}", c.gaps);
         assert_eq!(s.missing().len(), 5);
+    }
+
+    #[test]
+    fn a_private_shm_is_bound_over_the_shared_one_or_reported_missing() {
+        let probed = Sandbox::probe();
+        if probed.landlock_abi().is_none() || !Path::new(SHARED_SHM).is_dir() {
+            eprintln!(
+                "!!! no Landlock or no {SHARED_SHM}: skipped\n{}",
+                probed.report()
+            );
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let ws = dir.path().canonicalize().unwrap();
+        let mut profile = Profile {
+            write_roots: Some(vec![ws.clone()]),
+            deny_read: vec![],
+            deny_write: vec![],
+            deny_write_missing: vec![],
+            deny_write_escapes: vec![],
+            network: false,
+            shm: None,
+        };
+        let shm = ws.join("shm");
+        profile.private_shm(&shm);
+        assert_eq!(profile.shm.as_deref(), Some(shm.as_path()));
+        assert!(profile.writable(&shm.join("sem.x")));
+        let without = Sandbox {
+            mountns: Err("EPERM".into()),
+            ..probed.clone()
+        };
+        let c = without
+            .confine(&profile, SandboxRequirement::Required)
+            .unwrap();
+        assert!(c.mounts.is_none());
+        assert!(
+            c.gaps.iter().any(|g| g.contains("/dev/shm is read-only")),
+            "{:?}",
+            c.gaps
+        );
+        if probed.mount_ns().is_some() {
+            let c = probed
+                .confine(&profile, SandboxRequirement::Required)
+                .unwrap();
+            assert_eq!(c.mounts.as_ref().map(|m| m.binds()), Some(0));
+            assert!(
+                c.covers
+                    .iter()
+                    .any(|l| l.contains("/dev/shm is the command's own")),
+                "{:?}",
+                c.covers
+            );
+        }
+        // Unconfined writes need no private one.
+        let mut anywhere = Profile {
+            write_roots: None,
+            shm: None,
+            ..profile
+        };
+        anywhere.private_shm(&shm);
+        assert!(anywhere.shm.is_none());
     }
 
     #[test]
@@ -549,6 +639,7 @@ mod tests {
             deny_write_missing: vec![],
             deny_write_escapes: vec![],
             network: true,
+            shm: None,
         };
         let without = Sandbox {
             mountns: Err("EPERM".into()),

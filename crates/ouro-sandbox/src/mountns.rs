@@ -80,6 +80,8 @@ pub fn probe() -> Result<MountnsMode, String> {
 enum Step {
     /// Bind-mount the path onto itself, with the mounts below it.
     Bind(CString),
+    /// Bind-mount the first path over the second (a private directory over a shared one).
+    Over(CString, CString),
     /// Remount the mount at the path read-only, with these kept flags.
     ReadOnly(CString, libc::c_ulong),
 }
@@ -106,6 +108,12 @@ impl MountPlan {
             }
         }
         Ok(Self { steps, cwd: None })
+    }
+
+    /// Binds `dir` over `target` (both existing directories), after the read-only mounts.
+    pub fn bind_over(&mut self, dir: &Path, target: &Path) -> Result<(), SandboxError> {
+        self.steps.push(Step::Over(c_path(dir)?, c_path(target)?));
+        Ok(())
     }
 
     /// How many paths are mounted read-only.
@@ -143,6 +151,13 @@ impl MountPlan {
                         path.as_ptr(),
                         null,
                         libc::MS_BIND | libc::MS_REC,
+                        null.cast(),
+                    ))?,
+                    Step::Over(dir, target) => check(libc::mount(
+                        dir.as_ptr(),
+                        target.as_ptr(),
+                        null,
+                        libc::MS_BIND,
                         null.cast(),
                     ))?,
                     Step::ReadOnly(path, kept) => check(libc::mount(

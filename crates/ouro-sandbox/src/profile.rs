@@ -27,6 +27,8 @@ pub struct Profile {
     pub deny_write_escapes: Vec<(PathBuf, PathBuf)>,
     /// Whether the command may use the network.
     pub network: bool,
+    /// A directory bound over `/dev/shm` for the command (see [`Profile::private_shm`]).
+    pub shm: Option<PathBuf>,
 }
 
 /// Why the profile could not be computed.
@@ -76,6 +78,7 @@ impl Profile {
             deny_write_missing: Vec::new(),
             deny_write_escapes: write.escapes,
             network: spec.network,
+            shm: None,
         };
         // Only those whose parent exists in a write root (the command could create them).
         profile.deny_write_missing = write
@@ -85,6 +88,17 @@ impl Profile {
             .filter(|d| d.parent().is_some_and(|p| profile.writable(p)))
             .collect();
         Ok(profile)
+    }
+
+    /// Gives the command `dir` (canonical, fresh) as its `/dev/shm` when its writes are
+    /// limited: in a mount namespace `dir` is bound over the shared one, which stays
+    /// unwritable, and granted as a write root. Without a mount namespace `/dev/shm` stays
+    /// read-only (a gap the confinement reports).
+    pub fn private_shm(&mut self, dir: &Path) {
+        if let Some(roots) = &mut self.write_roots {
+            roots.push(dir.to_path_buf());
+            self.shm = Some(dir.to_path_buf());
+        }
     }
 
     /// Whether the write roots include `path` (canonical).

@@ -2,6 +2,9 @@
 //! not writable from the sandbox (a command could leave files there for other processes, or
 //! read what others left), so each command gets a fresh directory of its own, named by
 //! `TMPDIR`, `TMP` and `TEMP`, granted as a write root and removed when the command is done.
+//! A second fresh directory beside it is bound over `/dev/shm` in the command's mount
+//! namespace (where there is one, see [`crate::Profile::private_shm`]): POSIX shared memory
+//! and semaphores (Python's `multiprocessing`, for one) work, privately.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -13,7 +16,10 @@ pub const VARS: [&str; 3] = ["TMPDIR", "TMP", "TEMP"];
 /// A fresh directory under ouro's own temporary directory, removed (with everything in it)
 /// when dropped.
 #[derive(Debug)]
-pub struct PrivateTmp(PathBuf);
+pub struct PrivateTmp {
+    path: PathBuf,
+    shm: PathBuf,
+}
 
 impl PrivateTmp {
     /// Creates `<temp dir>/<prefix>-<pid>-<n>` (replacing a stale one of that name left by a
@@ -25,31 +31,49 @@ impl PrivateTmp {
             std::process::id(),
             NEXT.fetch_add(1, Ordering::Relaxed)
         );
-        let path = std::env::temp_dir().join(name);
-        match std::fs::remove_dir_all(&path) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
-            _ => {}
-        }
-        std::fs::create_dir(&path)?;
-        Ok(Self(path.canonicalize()?))
+        let base = std::env::temp_dir();
+        let fresh = |name: &str| -> std::io::Result<PathBuf> {
+            let path = base.join(name);
+            match std::fs::remove_dir_all(&path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+            std::fs::create_dir(&path)?;
+            path.canonicalize()
+        };
+        let path = fresh(&name)?;
+        let shm = match fresh(&format!("{name}.shm")) {
+            Ok(shm) => shm,
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(&path);
+                return Err(e);
+            }
+        };
+        Ok(Self { path, shm })
     }
 
     /// Where it is (canonical).
     pub fn path(&self) -> &Path {
-        &self.0
+        &self.path
+    }
+
+    /// The directory that stands for `/dev/shm` in the command's mount namespace (canonical).
+    pub fn shm(&self) -> &Path {
+        &self.shm
     }
 
     /// Points `cmd`'s `TMPDIR`, `TMP` and `TEMP` at it.
     pub fn point(&self, cmd: &mut Command) {
         for var in VARS {
-            cmd.env(var, &self.0);
+            cmd.env(var, &self.path);
         }
     }
 }
 
 impl Drop for PrivateTmp {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        let _ = std::fs::remove_dir_all(&self.path);
+        let _ = std::fs::remove_dir_all(&self.shm);
     }
 }
 
@@ -75,8 +99,9 @@ mod tests {
             String::from_utf8_lossy(&out.stdout).trim(),
             format!("{shown}|{shown}|{shown}")
         );
-        let path = a.path().to_path_buf();
+        let (path, shm) = (a.path().to_path_buf(), a.shm().to_path_buf());
+        assert!(shm.is_dir() && !shm.starts_with(&path));
         drop(a);
-        assert!(!path.exists());
+        assert!(!path.exists() && !shm.exists());
     }
 }

@@ -14,8 +14,9 @@
 //! at least as a failed sandboxed command even when the command hides its errors.
 //! The command gets a scrubbed environment (see [`crate::sandbox::env`]): no API keys or
 //! tokens of ouro's own; and a private temporary directory (see [`crate::sandbox::tmp`]),
-//! named by `TMPDIR`, `TMP` and `TEMP` and removed when it ends: the shared `/tmp`,
-//! `/var/tmp` and `/dev/shm` are not writable. `network: true` asks for the whole network;
+//! named by `TMPDIR`, `TMP` and `TEMP` and removed when it ends: the shared `/tmp` and
+//! `/var/tmp` are not writable, and `/dev/shm` is a fresh one of its own (in a mount
+//! namespace; read-only without one). `network: true` asks for the whole network;
 //! where network rules name particular hosts it is refused (see
 //! [`crate::permissions::Policy::check_any_host`]).
 
@@ -124,6 +125,7 @@ impl Tool for Bash {
         })?;
         let mut profile = policy_profile(&ctx.policy, tmp.path(), args.network)
             .map_err(crate::sandbox::SandboxError::from)?;
+        profile.private_shm(tmp.shm());
         let created = if ctx.policy.sandbox_requirement() == SandboxRequirement::Off {
             Vec::new()
         } else {
@@ -519,6 +521,7 @@ mod tests {
             deny_write_missing: vec![],
             deny_write_escapes: vec![],
             network: false,
+            shm: None,
         };
         let stderr = "cat: .env: Permission denied\n\
                       bash: /opt/x: Permission denied\n\
