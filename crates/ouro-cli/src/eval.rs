@@ -114,7 +114,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
     };
     config.coder = coder;
     let origin = PathBuf::from("ouro eval");
-    let kinds = ouro_agent::repair::loop_coder::coder_kinds(ouro_core::paths::search_roots(&[]));
+    let kinds = crate::repair_coder::coder_kinds(ouro_core::paths::search_roots(&[]));
     let personas = Personas::from_config_with(&config, &origin, &kinds)?;
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();

@@ -78,8 +78,7 @@ pub fn run(args: LoopArgs) -> anyhow::Result<()> {
         config.interval_s = interval;
     }
     let repo_root = std::fs::canonicalize(&args.repo).unwrap_or_else(|_| args.repo.clone());
-    let kinds =
-        ouro_agent::repair::loop_coder::coder_kinds(ouro_core::paths::search_roots(&[repo_root]));
+    let kinds = crate::repair_coder::coder_kinds(ouro_core::paths::search_roots(&[repo_root]));
     let personas = Personas::from_config_with(&config, &origin, &kinds)?;
     let mode = if args.forever {
         Mode::Forever

@@ -7,6 +7,7 @@ mod llm;
 mod llm_synth;
 mod loop_cmd;
 mod pixel;
+mod repair_coder;
 mod tasks;
 mod tui;
 

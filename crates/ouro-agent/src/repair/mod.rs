@@ -5,11 +5,11 @@
 //! calls, no exploration: one prompt, one reply, edits written into the workspace.
 //!
 //! [`Repairer`] holds the engine (shared, loaded once) and makes attempts; the development
-//! loop wraps it as a coder and feeds each failed attempt back into the next.
+//! loop wraps it as a coder (in the `ouro` binary) and feeds each failed attempt back into the
+//! next.
 
 pub mod edits;
 pub mod localize;
-pub mod loop_coder;
 pub mod prompt;
 
 use std::collections::{BTreeMap, VecDeque};

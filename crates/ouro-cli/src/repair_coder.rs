@@ -7,6 +7,9 @@
 //! resampled at once. The first attempts edit only the task's inputs when it names any. When no
 //! file of the repository can be tied to the task, the attempt goes to the tool-calling
 //! agent instead, which can explore.
+//!
+//! It lives in the binary, where the loop (which runs coders) meets the agent crate (which
+//! repairs), so that neither library depends on the other's layer.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -20,7 +23,7 @@ use ouro_loop::coder::{AttemptContext, AttemptOutcome, Coder, CommandCoder, Toke
 use ouro_loop::config::PersonaConfig;
 use ouro_loop::personas::{CoderBuilder, CoderFactory, CoderKinds, agent_command};
 
-use super::{EditFormat, RepairConfig, RepairError, RepairRequest, Repairer};
+use ouro_agent::repair::{EditFormat, RepairConfig, RepairError, RepairRequest, Repairer};
 
 /// The kind name of the repair coder in `[loop.coder]`.
 pub const KIND: &str = "repair";
