@@ -45,6 +45,8 @@ pub enum EngineError {
     PromptTooLong { prompt: usize, n_ctx: usize },
     #[error("batched decoding runs on the CPU only (load the model with --device cpu)")]
     BatchedOnCpuOnly,
+    #[error("a batched step failed, ending every sequence in it: {0}")]
+    Batch(String),
 }
 
 /// A model ready to generate text.

@@ -7,6 +7,7 @@
 //! ([`constrained`]); [`bench`] measures its speed and
 //! [`synth`] writes random-weight models of any size.
 
+pub mod batch;
 pub mod bench;
 pub mod candidates;
 pub mod chat_template;
