@@ -8,6 +8,7 @@ mod llm_synth;
 mod loop_cmd;
 mod pixel;
 mod repair_coder;
+mod serve;
 mod tasks;
 mod tui;
 
@@ -43,6 +44,8 @@ enum Command {
     Gpu(gpu::GpuCommand),
     /// The live dashboard: GPUs, system, loop, agent and engine.
     Tui(tui::TuiArgs),
+    /// Serve a model over an OpenAI-compatible HTTP API (chat, completions, tools, metrics).
+    Serve(serve::ServeArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -56,6 +59,7 @@ fn main() -> std::process::ExitCode {
         Command::Eval(args) => eval::run(args),
         Command::Gpu(cmd) => gpu::run(cmd).map(|()| std::process::ExitCode::SUCCESS),
         Command::Tui(args) => tui::run(args).map(|()| std::process::ExitCode::SUCCESS),
+        Command::Serve(args) => serve::run(args).map(|()| std::process::ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,

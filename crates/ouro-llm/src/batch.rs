@@ -97,6 +97,11 @@ impl Handle {
         self.cancel.store(true, Ordering::Relaxed);
     }
 
+    /// A way to cancel this request from elsewhere (another thread, a drop guard).
+    pub fn canceller(&self) -> Canceller {
+        Canceller(self.cancel.clone())
+    }
+
     /// The next event, waiting for it; `None` once the batcher has gone.
     pub fn recv(&self) -> Option<Event> {
         self.events.recv().ok()
@@ -116,6 +121,17 @@ impl Handle {
                 None => return Err(BatchError::Stopped),
             }
         }
+    }
+}
+
+/// Cancels one request (see [`Handle::canceller`]).
+#[derive(Debug, Clone)]
+pub struct Canceller(Arc<AtomicBool>);
+
+impl Canceller {
+    /// As [`Handle::cancel`].
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::Relaxed);
     }
 }
 

@@ -12,21 +12,12 @@
 
 use ouro_llm::ChatTemplate;
 use ouro_llm::chat_template::{TemplateTool, TemplateToolCall, ToolCaps, ToolChatMessage};
-use ouro_llm::constrained::{
-    self, ConstrainedError, Grammar, SchemaLimits, ToolCallError, tool_call_schema,
+pub use ouro_llm::constrained::hermes::{
+    CALL_CLOSE, CALL_OPEN, Reply, ReplyError, grammar, parse_reply,
 };
-use serde_json::{Value, json};
 
 use super::Message;
 use crate::tools::ToolSpec;
-
-/// The marker that opens a call in Hermes-style templates (Qwen2.5, Hermes 2 Pro, ...).
-pub const CALL_OPEN: &str = "<tool_call>";
-/// The marker that closes it.
-pub const CALL_CLOSE: &str = "</tool_call>";
-
-/// Longest thought before a call, in characters, when thoughts are allowed.
-const THOUGHT_CHARS: usize = 300;
 
 /// What the system message asks for when a short thought may precede each call.
 const THOUGHT_NUDGE: &str = "\n\nBefore each tool call, write one short sentence on what you \
@@ -150,77 +141,12 @@ pub fn template_messages(messages: &[Message], thought: bool) -> Vec<ToolChatMes
     out
 }
 
-/// The grammar of one reply: `<tool_call>\n` + one call to one of `tools` (the JSON layout of
-/// the template's `tojson`) + `\n</tool_call>`; with `thought`, up to a few lines of text
-/// without `<` may come first.
-pub fn grammar(
-    tools: &[constrained::ToolSpec],
-    limits: &SchemaLimits,
-    thought: bool,
-) -> Result<Grammar, ConstrainedError> {
-    let mut schema = tool_call_schema(tools, limits)?;
-    if let Value::Object(map) = &mut schema {
-        map.insert(
-            "x-guidance".into(),
-            json!({"whitespace_flexible": false, "item_separator": ", ", "key_separator": ": "}),
-        );
-    }
-    let thought_rule = if thought {
-        format!("thought: /[^<]{{1,{THOUGHT_CHARS}}}/\n")
-    } else {
-        String::new()
-    };
-    let start = if thought {
-        "start: thought? call_block"
-    } else {
-        "start: call_block"
-    };
-    let source = format!(
-        "{start}\n{thought_rule}call_block: {open} call {close}\ncall: %json {schema}\n",
-        open = Value::from(format!("{CALL_OPEN}\n")),
-        close = Value::from(format!("\n{CALL_CLOSE}")),
-    );
-    Ok(Grammar::lark(&source).named("tool-call grammar"))
-}
-
-/// Why a reply is not one marked call.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ReplyError {
-    #[error("the reply has no {CALL_OPEN} block")]
-    NoCall,
-    #[error("the {CALL_OPEN} block is not closed with {CALL_CLOSE} (the reply was cut off)")]
-    Unclosed,
-    #[error(transparent)]
-    Call(#[from] ToolCallError),
-}
-
-/// A reply read back: the text before the call (trimmed; empty without a thought) and the
-/// validated call.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Reply {
-    pub thought: String,
-    pub call: constrained::ToolCall,
-}
-
-/// Reads `text` as a thought followed by `<tool_call>\n{json}\n</tool_call>`; the call must
-/// name one of `tools` and validate against its schema.
-pub fn parse_reply(text: &str, tools: &[constrained::ToolSpec]) -> Result<Reply, ReplyError> {
-    let start = text.find(CALL_OPEN).ok_or(ReplyError::NoCall)?;
-    let body_start = start + CALL_OPEN.len();
-    let body_len = text[body_start..]
-        .find(CALL_CLOSE)
-        .ok_or(ReplyError::Unclosed)?;
-    let call = constrained::parse_tool_call(&text[body_start..body_start + body_len], tools)?;
-    Ok(Reply {
-        thought: text[..start].trim().to_string(),
-        call,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::provider::ToolCall;
+    use ouro_llm::constrained::{self, SchemaLimits};
+    use serde_json::json;
 
     fn specs() -> Vec<constrained::ToolSpec> {
         vec![

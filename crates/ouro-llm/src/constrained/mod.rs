@@ -17,6 +17,7 @@
 
 mod grammar;
 mod guide;
+pub mod hermes;
 mod limits;
 mod schema;
 mod tok_env;

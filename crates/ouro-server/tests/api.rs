@@ -1,0 +1,291 @@
+//! The server end to end over real HTTP on loopback, on a tiny random-weight model given
+//! Qwen2.5-Coder's tool-calling chat template: chat (whole and streamed, usage included),
+//! completions, a forced tool call that parses and validates, json_schema output that
+//! validates, models, health, metrics, the API key, and bad requests answered with a 4xx
+//! naming the field (never a 5xx).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ouro_llm::ChatTemplate;
+use ouro_llm::batch::BatchLimits;
+use ouro_llm::constrained::validate;
+use ouro_llm::engine::Engine;
+use ouro_llm::synth::{SynthArch, SynthSpec, write_synth_model};
+use ouro_server::{AppState, ServerConfig};
+use serde_json::{Value, json};
+
+const QWEN: &str =
+    include_str!("../../ouro-llm/tests/fixtures/chat_template/qwen2.5-coder-tools.jinja");
+
+struct Server {
+    base: String,
+    _runtime: tokio::runtime::Runtime,
+}
+
+fn start(name: &str, api_key: Option<&str>) -> Server {
+    let mut spec = SynthSpec::preset(SynthArch::Llama, "tiny").unwrap();
+    spec.seed = 5;
+    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("serve_{name}.gguf"));
+    write_synth_model(&spec, &path, &mut |_, _| {}).unwrap();
+    let mut engine = Engine::load(&path, 2).unwrap();
+    engine.template = Some(ChatTemplate::new(QWEN, "", "<|im_end|>").unwrap());
+    let state = AppState::new(
+        Arc::new(engine),
+        ServerConfig {
+            model_id: "tiny".into(),
+            api_key: api_key.map(str::to_string),
+            limits: BatchLimits {
+                max_sequences: 4,
+                max_queue: 16,
+                n_ctx: 1024,
+                prefill_chunk: 64,
+            },
+        },
+    );
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (listener, addr) = runtime
+        .block_on(ouro_server::bind("127.0.0.1:0".parse().unwrap()))
+        .unwrap();
+    runtime.spawn(ouro_server::serve(listener, state, std::future::pending()));
+    Server {
+        base: format!("http://{addr}"),
+        _runtime: runtime,
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(120)))
+        .build()
+        .into()
+}
+
+fn post(server: &Server, path: &str, body: &str, key: Option<&str>) -> (u16, String) {
+    let mut req = agent()
+        .post(&format!("{}{path}", server.base))
+        .header("Content-Type", "application/json");
+    if let Some(key) = key {
+        req = req.header("Authorization", &format!("Bearer {key}"));
+    }
+    let mut resp = req.send(body).unwrap();
+    (
+        resp.status().as_u16(),
+        resp.body_mut().read_to_string().unwrap(),
+    )
+}
+
+fn get(server: &Server, path: &str) -> (u16, String) {
+    let mut resp = agent()
+        .get(&format!("{}{path}", server.base))
+        .call()
+        .unwrap();
+    (
+        resp.status().as_u16(),
+        resp.body_mut().read_to_string().unwrap(),
+    )
+}
+
+fn json_of(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+#[test]
+fn chat_completions_whole_streamed_tools_and_schema() {
+    let s = start("chat", None);
+    let chat = json!({
+        "model": "tiny",
+        "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Say hi"}],
+        "max_tokens": 12, "temperature": 0, "seed": 1,
+    });
+    let (status, body) = post(&s, "/v1/chat/completions", &chat.to_string(), None);
+    assert_eq!(status, 200, "{body}");
+    let whole = json_of(&body);
+    assert_eq!(whole["object"], "chat.completion");
+    assert_eq!(whole["choices"][0]["message"]["role"], "assistant");
+    let text = whole["choices"][0]["message"]["content"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let usage = &whole["usage"];
+    assert!(usage["prompt_tokens"].as_u64().unwrap() > 5);
+    assert_eq!(
+        usage["total_tokens"].as_u64(),
+        Some(
+            usage["prompt_tokens"].as_u64().unwrap() + usage["completion_tokens"].as_u64().unwrap()
+        )
+    );
+
+    // Streamed: the same greedy text in pieces, then the finish reason, usage and [DONE].
+    let mut streamed = chat.clone();
+    streamed["stream"] = json!(true);
+    streamed["stream_options"] = json!({"include_usage": true});
+    let (status, body) = post(&s, "/v1/chat/completions", &streamed.to_string(), None);
+    assert_eq!(status, 200, "{body}");
+    let events: Vec<&str> = body
+        .lines()
+        .filter_map(|l| l.strip_prefix("data: "))
+        .collect();
+    assert_eq!(events.last(), Some(&"[DONE]"), "{body}");
+    let chunks: Vec<Value> = events[..events.len() - 1]
+        .iter()
+        .map(|e| json_of(e))
+        .collect();
+    let joined: String = chunks
+        .iter()
+        .filter_map(|c| c["choices"][0]["delta"]["content"].as_str())
+        .collect();
+    assert_eq!(joined, text);
+    assert!(
+        chunks
+            .iter()
+            .any(|c| c["choices"][0]["finish_reason"].is_string())
+    );
+    assert_eq!(chunks.last().unwrap()["usage"], *usage);
+
+    // A forced call: one call to the named tool whose arguments validate.
+    let schema = json!({"type": "object", "properties": {"path": {"type": "string"}, "line": {"type": "integer"}}, "required": ["path", "line"]});
+    let tools = json!([
+        {"type": "function", "function": {"name": "read_file", "description": "Read a file.", "parameters": schema}},
+        {"type": "function", "function": {"name": "finish", "description": "End.", "parameters": {"type": "object", "properties": {}}}},
+    ]);
+    let call = json!({
+        "messages": [{"role": "user", "content": "Read main.rs"}],
+        "tools": tools, "tool_choice": {"type": "function", "function": {"name": "read_file"}},
+        "max_tokens": 120, "temperature": 0.7, "seed": 3,
+    });
+    let (status, body) = post(&s, "/v1/chat/completions", &call.to_string(), None);
+    assert_eq!(status, 200, "{body}");
+    let reply = json_of(&body);
+    assert_eq!(reply["choices"][0]["finish_reason"], "tool_calls", "{body}");
+    let function = &reply["choices"][0]["message"]["tool_calls"][0]["function"];
+    assert_eq!(function["name"], "read_file");
+    let arguments = json_of(function["arguments"].as_str().unwrap());
+    assert!(validate(&schema, &arguments, "").is_ok(), "{arguments}");
+
+    // The call goes back as history with its result: the template renders it.
+    let follow = json!({
+        "messages": [
+            {"role": "user", "content": "Read main.rs"},
+            {"role": "assistant", "content": null, "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "read_file", "arguments": "{\"path\": \"main.rs\", \"line\": 1}"}}]},
+            {"role": "tool", "tool_call_id": "c1", "content": "fn main() {}"},
+        ],
+        "tools": [tools[1]], "tool_choice": "required", "max_tokens": 120, "seed": 4,
+    });
+    let (status, body) = post(&s, "/v1/chat/completions", &follow.to_string(), None);
+    assert_eq!(status, 200, "{body}");
+    let reply = json_of(&body);
+    assert_eq!(reply["choices"][0]["finish_reason"], "tool_calls", "{body}");
+    assert_eq!(
+        reply["choices"][0]["message"]["tool_calls"][0]["function"]["name"],
+        "finish"
+    );
+
+    // json_schema output validates.
+    let item = json!({"type": "object", "properties": {"name": {"type": "string", "maxLength": 8}, "n": {"type": "integer"}}, "required": ["name", "n"], "additionalProperties": false});
+    let structured = json!({
+        "messages": [{"role": "user", "content": "An item"}],
+        "response_format": {"type": "json_schema", "json_schema": {"name": "item", "schema": item}},
+        "max_tokens": 80, "seed": 9,
+    });
+    let (status, body) = post(&s, "/v1/chat/completions", &structured.to_string(), None);
+    assert_eq!(status, 200, "{body}");
+    let content = json_of(&body)["choices"][0]["message"]["content"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(validate(&item, &json_of(&content), "").is_ok(), "{content}");
+
+    // n: several replies.
+    let mut several = chat.clone();
+    several["n"] = json!(3);
+    several["temperature"] = json!(0.9);
+    let (status, body) = post(&s, "/v1/chat/completions", &several.to_string(), None);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(json_of(&body)["choices"].as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn completions_models_health_and_metrics() {
+    let s = start("plain", None);
+    let (status, body) = post(
+        &s,
+        "/v1/completions",
+        &json!({"prompt": "fn main() {", "max_tokens": 8, "temperature": 0}).to_string(),
+        None,
+    );
+    assert_eq!(status, 200, "{body}");
+    let reply = json_of(&body);
+    assert_eq!(reply["object"], "text_completion");
+    assert_eq!(reply["usage"]["completion_tokens"], 8);
+    assert_eq!(reply["choices"][0]["finish_reason"], "length");
+
+    let (status, body) = get(&s, "/v1/models");
+    assert_eq!(status, 200);
+    assert_eq!(json_of(&body)["data"][0]["id"], "tiny");
+    let (status, body) = get(&s, "/health");
+    assert_eq!(
+        (status, json_of(&body)["status"].clone()),
+        (200, json!("ok"))
+    );
+    let (status, body) = get(&s, "/metrics");
+    assert_eq!(status, 200);
+    assert!(
+        body.contains("ouro_requests_total{endpoint=\"completions\",status=\"200\"} 1"),
+        "{body}"
+    );
+    assert!(body.contains("ouro_generated_tokens_total 8"), "{body}");
+    assert!(
+        body.contains("ouro_time_to_first_token_seconds_count 1"),
+        "{body}"
+    );
+}
+
+#[test]
+fn bad_requests_get_a_4xx_naming_the_field() {
+    let s = start("bad", Some("sekret"));
+    let key = Some("sekret");
+    let cases: Vec<(String, u16, &str)> = vec![
+        ("{not json".into(), 400, "invalid request body"),
+        (json!({"messages": []}).to_string(), 400, "messages"),
+        (json!({"model": "gpt-9", "messages": [{"role": "user", "content": "x"}]}).to_string(), 404, "model"),
+        (json!({"messages": [{"role": "wizard", "content": "x"}]}).to_string(), 400, "messages[0].role"),
+        (json!({"messages": [{"role": "user", "content": "x"}], "temperature": 7}).to_string(), 400, "temperature"),
+        (json!({"messages": [{"role": "user", "content": "x"}], "n": 99}).to_string(), 400, "n"),
+        (json!({"messages": [{"role": "user", "content": "x"}], "logprobs": true}).to_string(), 400, "logprobs"),
+        (json!({"messages": [{"role": "user", "content": "x"}], "tool_choice": "required"}).to_string(), 400, "tool_choice"),
+        (json!({"messages": [{"role": "user", "content": "x"}], "response_format": {"type": "xml"}}).to_string(), 400, "response_format.type"),
+        (json!({"messages": [{"role": "user", "content": "x"}], "response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "wat"}}}}).to_string(), 400, "response_format"),
+        (json!({"messages": [{"role": "user", "content": "x".repeat(5000)}]}).to_string(), 400, "context"),
+        (json!({"messages": "hello"}).to_string(), 400, "invalid request body"),
+    ];
+    for (body, status, needle) in cases {
+        let (got, text) = post(&s, "/v1/chat/completions", &body, key);
+        assert_eq!(got, status, "{body} -> {text}");
+        let error = json_of(&text);
+        let message = error["error"]["message"].as_str().unwrap_or_default();
+        let param = error["error"]["param"].as_str().unwrap_or_default();
+        assert!(
+            message.contains(needle) || param.contains(needle),
+            "{body} -> {text}"
+        );
+    }
+    // The key is required on /v1/*, and a wrong one is refused.
+    let chat = json!({"messages": [{"role": "user", "content": "x"}], "max_tokens": 2}).to_string();
+    assert_eq!(post(&s, "/v1/chat/completions", &chat, None).0, 401);
+    assert_eq!(
+        post(&s, "/v1/chat/completions", &chat, Some("wrong")).0,
+        401
+    );
+    assert_eq!(post(&s, "/v1/chat/completions", &chat, key).0, 200);
+    assert_eq!(get(&s, "/v1/nothing").0, 404);
+    // Oversized bodies are refused before parsing.
+    let huge = format!("{{\"prompt\": \"{}\"}}", "a".repeat(9 << 20));
+    assert_eq!(post(&s, "/v1/completions", &huge, key).0, 413);
+}
