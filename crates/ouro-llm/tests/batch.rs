@@ -162,7 +162,7 @@ fn a_full_queue_refuses_and_bad_requests_are_errors() {
         Some(Event::Text(_))
     ));
     let queued = batcher.submit(request(3)).unwrap();
-    let refused = batcher.submit(request(3)).err().expect("queue full");
+    let refused = batcher.submit(request(3)).expect_err("queue full");
     assert!(
         matches!(refused, BatchError::QueueFull { limit: 1 }),
         "{refused}"
