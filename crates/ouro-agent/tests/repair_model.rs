@@ -53,6 +53,7 @@ fn the_edit_is_decoded_under_the_grammar_and_applies() {
                 description: "add(a, b) subtracts; it must return a + b.",
                 inputs: &[],
                 failure: Some(failure),
+                test_files: &[],
                 previous: &[],
                 sampling: SamplingConfig::greedy(),
                 later: &[],

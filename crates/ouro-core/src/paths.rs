@@ -176,3 +176,59 @@ mod tests {
         assert!(default_model(root).starts_with(models_dir(root)));
     }
 }
+
+/// The files of `root` that the shell command lines `commands` name (`python3 repro.py`,
+/// `node test.js`, `bash tests/run.sh`, `pytest tests/test_a.py::test_b`): each word (split
+/// at whitespace and shell operators, quotes and a leading `./` removed, a pytest `::node`
+/// suffix cut) that is a relative path to an existing regular file inside `root`. These are a
+/// task's tests: the loop never lets a change edit them. Sorted, without repeats.
+pub fn files_named_in(commands: &[String], root: &Path) -> Vec<String> {
+    let Ok(root) = root.canonicalize() else {
+        return Vec::new();
+    };
+    let mut files: Vec<String> = commands
+        .iter()
+        .flat_map(|c| c.split(|ch: char| ch.is_whitespace() || ";|&()<>`".contains(ch)))
+        .map(|word| word.trim_matches(|ch| ch == '\'' || ch == '"'))
+        .map(|word| word.split("::").next().unwrap_or(word))
+        .map(|word| word.strip_prefix("./").unwrap_or(word))
+        .filter(|word| !word.is_empty() && !word.starts_with('-') && !word.starts_with('/'))
+        .filter(|word| {
+            root.join(word)
+                .canonicalize()
+                .is_ok_and(|p| p.starts_with(&root) && p.is_file())
+        })
+        .map(str::to_string)
+        .collect();
+    files.sort();
+    files.dedup();
+    files
+}
+
+#[cfg(test)]
+mod files_named_tests {
+    use super::*;
+
+    #[test]
+    fn the_files_a_test_command_runs_are_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir(root.join("tests")).unwrap();
+        for f in ["repro.py", "test.js", "tests/test_a.py", "tests/run.sh"] {
+            std::fs::write(root.join(f), "").unwrap();
+        }
+        let commands = [
+            "python3 repro.py".to_string(),
+            "node ./test.js && echo ok".into(),
+            "pytest -q 'tests/test_a.py::test_b'".into(),
+            "cd tests && bash run.sh; bash tests/run.sh".into(),
+            "cargo test --quiet".into(),
+            "cat /etc/passwd ../outside.py tests".into(),
+        ];
+        assert_eq!(
+            files_named_in(&commands, root),
+            ["repro.py", "test.js", "tests/run.sh", "tests/test_a.py"]
+        );
+        assert!(files_named_in(&commands, &root.join("missing")).is_empty());
+    }
+}

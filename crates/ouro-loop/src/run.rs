@@ -184,6 +184,8 @@ impl TaskRun<'_> {
             .git
             .worktree_add(&self.worktree, &self.branch, &base)?;
         let max = shared.config.max_attempts;
+        // The files the tests run are the specification: a change may not edit them.
+        let test_files = ouro_core::paths::files_named_in(&self.commands, &self.worktree);
         let baseline = self.baseline()?;
         if self.cancelled() {
             return Ok(RunOutcome::Interrupted);
@@ -235,7 +237,7 @@ impl TaskRun<'_> {
                 .map(|reason| format!("Attempt {attempt} did not finish: {reason}\n\n"))
                 .unwrap_or_default();
             let mut diff = shared.git.stage_and_diff(&self.worktree, &base)?;
-            let protected = tidy::drop_protected(&shared.git, &self.worktree, &base)?;
+            let protected = tidy::drop_protected(&shared.git, &self.worktree, &base, &test_files)?;
             if !protected.is_empty() {
                 self.write_dropped(&format!("protected-{attempt}.json"), &protected)?;
                 diff = shared.git.staged_diff(&self.worktree, &base)?;

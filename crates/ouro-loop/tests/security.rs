@@ -224,6 +224,36 @@ fn protected_files_never_reach_the_target_branch() {
     );
 }
 
+#[test]
+fn a_change_that_rewrites_its_test_is_not_promoted() {
+    let repo = repo();
+    fs::write(repo.path().join("check.sh"), "grep -q hello hello.txt\n").expect("write");
+    git(repo.path(), &["add", "."]);
+    git(repo.path(), &["commit", "--quiet", "-m", "a check"]);
+    let bin = tempfile::tempdir().expect("tempdir");
+    // The coder makes the check pass by rewriting it instead of writing hello.txt.
+    let coder = script(bin.path(), "coder.sh", "echo 'exit 0' > check.sh");
+    let store = add(repo.path(), &["sh ./check.sh"]);
+    let config = format!(
+        "[loop]\nsandbox = \"off\"\nmax_attempts = 1\n[loop.coder]\ncommand = \"{}\"\n",
+        coder.display()
+    );
+    run(repo.path(), &config);
+    assert_ne!(store.get("1").expect("task").status, Status::Done);
+    let check = git(repo.path(), &["show", "main:check.sh"]);
+    assert!(check.contains("grep -q hello"), "{check}");
+    let runs = repo.path().join(".ouro/runs");
+    let mut dropped = String::new();
+    for run in fs::read_dir(&runs).expect("runs").flatten() {
+        dropped
+            .push_str(&fs::read_to_string(run.path().join("protected-1.json")).unwrap_or_default());
+    }
+    assert!(
+        dropped.contains("check.sh") && dropped.contains("the task's tests run"),
+        "{dropped}"
+    );
+}
+
 /// Every log the loop wrote under `dir` (`.ouro/runs/...`), concatenated.
 fn logs(dir: &Path) -> String {
     let mut text = String::new();

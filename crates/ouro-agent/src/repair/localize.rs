@@ -25,6 +25,9 @@ pub struct LocateRequest<'a> {
     pub inputs: &'a [String],
     /// A failing test's output, if any.
     pub failure: Option<&'a str>,
+    /// Files the task's test commands run: shown for reference, never editable (whatever
+    /// their names), since a fix that rewrites its test proves nothing.
+    pub test_files: &'a [String],
     /// Characters of editable file text to show, at most.
     pub budget_chars: usize,
     /// Characters of reference (test) file text to show, at most.
@@ -366,7 +369,7 @@ fn select(
             .inputs
             .iter()
             .any(|i| i.trim_start_matches("./") == path);
-        if focused && !named && !is_test_file(path) {
+        if focused && !named && !is_test_file(path) && !request.test_files.contains(path) {
             // A source file beside the inputs: for reference, from the editable budget.
             if used + text.len() <= request.budget_chars {
                 used += text.len();
@@ -377,7 +380,7 @@ fn select(
             }
             continue;
         }
-        if is_test_file(path) && !named {
+        if (is_test_file(path) || request.test_files.contains(path)) && !named {
             if context_used + text.len() <= request.context_chars {
                 context_used += text.len();
                 located.context.push((path.clone(), text));
@@ -462,6 +465,7 @@ mod tests {
             task,
             inputs: &[],
             failure,
+            test_files: &[],
             budget_chars: 200,
             context_chars: 200,
             focus_inputs: false,

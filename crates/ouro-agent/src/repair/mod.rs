@@ -91,6 +91,9 @@ pub struct RepairRequest<'a> {
     pub inputs: &'a [String],
     /// The failing test output before any change.
     pub failure: Option<&'a str>,
+    /// Files the task's test commands run (reference only; see
+    /// [`ouro_core::paths::files_named_in`]).
+    pub test_files: &'a [String],
     /// This run's earlier attempts.
     pub previous: &'a [PreviousAttempt],
     /// How to sample (greedy for the first attempt, then varied).
@@ -232,6 +235,7 @@ impl Repairer {
                 task: &task,
                 inputs: request.inputs,
                 failure: request.failure,
+                test_files: request.test_files,
                 budget_chars: budget,
                 context_chars: self.config.context_chars.min(budget / 2),
                 focus_inputs: request.focus_inputs,

@@ -56,17 +56,29 @@ pub fn is_artifact(path: &str) -> bool {
 
 /// Drops from the change staged in `wt` the protected paths ([`ouro_sandbox::protected`]:
 /// `ouro.toml`, `AGENTS.md`, `.ouro*`, ...): a change may never carry the loop's settings
-/// or the next agent's instructions to the target branch. Returns what was dropped.
-pub fn drop_protected(git: &Git, wt: &Path, base: &str) -> Result<Vec<Dropped>, LoopError> {
+/// or the next agent's instructions to the target branch; and edits of `test_files`, the
+/// files the task's test commands run (see [`ouro_core::paths::files_named_in`]): a change
+/// that passes by rewriting its test proves nothing. Returns what was dropped.
+pub fn drop_protected(
+    git: &Git,
+    wt: &Path,
+    base: &str,
+    test_files: &[String],
+) -> Result<Vec<Dropped>, LoopError> {
     let mut dropped = Vec::new();
     for (_, path) in git.staged_files(wt, base)? {
-        if ouro_sandbox::protected::is_protected(Path::new(&path)) {
-            git.restore_path(wt, base, &path)?;
-            dropped.push(Dropped {
-                path,
-                reason: "a protected path: the agent may not change it".into(),
-            });
-        }
+        let reason = if ouro_sandbox::protected::is_protected(Path::new(&path)) {
+            "a protected path: the agent may not change it"
+        } else if test_files.contains(&path) {
+            "a file the task's tests run: fix the code, not the test"
+        } else {
+            continue;
+        };
+        git.restore_path(wt, base, &path)?;
+        dropped.push(Dropped {
+            path,
+            reason: reason.into(),
+        });
     }
     Ok(dropped)
 }
