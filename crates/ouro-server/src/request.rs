@@ -6,7 +6,8 @@
 //! ignored, as OpenAI's own server does; a field ouro cannot honour is refused by name.
 
 use ouro_llm::chat_template::{ChatMessage, TemplateTool, TemplateToolCall, ToolChatMessage};
-use ouro_llm::constrained::{Grammar, SchemaLimits, ToolSpec, hermes};
+use ouro_llm::constrained::hermes::{self, CallMode};
+use ouro_llm::constrained::{Grammar, SchemaLimits, ToolSpec};
 use ouro_llm::engine::{Engine, GenerateOptions};
 use ouro_llm::sampling::SamplingConfig;
 use serde::Deserialize;
@@ -424,16 +425,28 @@ pub fn prepare_chat(
             "messages",
         )
     })?;
-    if let Some(tools) = &forced {
-        opts.grammar = Some(
-            hermes::grammar(tools, &SchemaLimits::default(), false)
-                .map_err(|e| invalid(e.to_string(), "tools"))?,
-        );
+    // A forced call is decoded under its grammar; with `auto` a reply that starts with `<`
+    // must be a well-formed call (small models otherwise invent markers such as `<tools>`).
+    let call_grammar = match (&forced, render_tools && !specs.is_empty()) {
+        (Some(tools), _) => Some(hermes::grammar(
+            tools,
+            &SchemaLimits::default(),
+            CallMode::One,
+        )),
+        (None, true) => Some(hermes::grammar(
+            &specs,
+            &SchemaLimits::default(),
+            CallMode::TextOrCalls,
+        )),
+        (None, false) => None,
+    };
+    if let Some(grammar) = call_grammar {
+        opts.grammar = Some(grammar.map_err(|e| invalid(e.to_string(), "tools"))?);
     }
     if let Some(format) = &req.response_format {
-        if forced.is_some() {
+        if opts.grammar.is_some() && format.kind != "text" {
             return Err(invalid(
-                "response_format cannot be combined with a forced tool call",
+                "response_format cannot be combined with tools",
                 "response_format",
             ));
         }

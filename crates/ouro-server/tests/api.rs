@@ -187,6 +187,23 @@ fn chat_completions_whole_streamed_tools_and_schema() {
         "finish"
     );
 
+    // auto: free text or calls; a reply that starts with `<` is always a well-formed call.
+    for seed in 0..6 {
+        let auto = json!({
+            "messages": [{"role": "user", "content": "Read main.rs if you need to"}],
+            "tools": tools, "max_tokens": 60, "temperature": 1.0, "seed": seed,
+        });
+        let (status, body) = post(&s, "/v1/chat/completions", &auto.to_string(), None);
+        assert_eq!(status, 200, "{body}");
+        let reply = json_of(&body);
+        let message = &reply["choices"][0]["message"];
+        let text = message["content"].as_str().unwrap_or_default();
+        assert!(
+            message["tool_calls"].is_array() || !text.trim_start().starts_with('<'),
+            "{body}"
+        );
+    }
+
     // json_schema output validates.
     let item = json!({"type": "object", "properties": {"name": {"type": "string", "maxLength": 8}, "n": {"type": "integer"}}, "required": ["name", "n"], "additionalProperties": false});
     let structured = json!({

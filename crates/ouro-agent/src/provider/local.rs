@@ -141,7 +141,8 @@ impl LocalProvider {
                     ProviderError::Config("the model has no chat template".into())
                 })?;
             let grammar =
-                local_tools::grammar(specs, &self.config.limits, thought).map_err(grammar_error)?;
+                local_tools::grammar(specs, &self.config.limits, local_tools::call_mode(thought))
+                    .map_err(grammar_error)?;
             let prompt = template
                 .render_with_tools(
                     &local_tools::template_messages(&req.messages, thought),

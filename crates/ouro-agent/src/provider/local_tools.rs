@@ -13,8 +13,17 @@
 use ouro_llm::ChatTemplate;
 use ouro_llm::chat_template::{TemplateTool, TemplateToolCall, ToolCaps, ToolChatMessage};
 pub use ouro_llm::constrained::hermes::{
-    CALL_CLOSE, CALL_OPEN, Reply, ReplyError, grammar, parse_reply,
+    CALL_CLOSE, CALL_OPEN, CallMode, Reply, ReplyError, grammar, parse_reply,
 };
+
+/// The agent's replies are always one call, after a thought when `thought` is on.
+pub fn call_mode(thought: bool) -> CallMode {
+    if thought {
+        CallMode::AfterThought
+    } else {
+        CallMode::One
+    }
+}
 
 use super::Message;
 use crate::tools::ToolSpec;
@@ -218,10 +227,10 @@ mod tests {
     fn grammars_compile_for_both_forms() {
         let limits = SchemaLimits::default();
         for thought in [false, true] {
-            let g = grammar(&specs(), &limits, thought).unwrap();
+            let g = grammar(&specs(), &limits, call_mode(thought)).unwrap();
             assert_eq!(g.describe(), "tool-call grammar");
         }
-        assert!(grammar(&[], &limits, false).is_err());
+        assert!(grammar(&[], &limits, CallMode::One).is_err());
     }
 
     #[test]

@@ -17,13 +17,24 @@ pub const CALL_CLOSE: &str = "</tool_call>";
 /// Longest thought before a call, in characters, when thoughts are allowed.
 const THOUGHT_CHARS: usize = 300;
 
-/// The grammar of one reply: `<tool_call>\n` + one call to one of `tools` (the JSON layout of
-/// the template's `tojson`) + `\n</tool_call>`; with `thought`, up to a few lines of text
-/// without `<` may come first.
+/// How a reply may use the tools.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallMode {
+    /// Exactly one call.
+    One,
+    /// One call after a short free-text thought (without `<`), or the call alone.
+    AfterThought,
+    /// Free text, or one or more calls (`tool_choice` auto): a reply that starts with `<`
+    /// must be a well-formed call, so a model cannot invent its own markers (`<tools>`).
+    TextOrCalls,
+}
+
+/// The grammar of a reply calling `tools` as `mode` says: each call is `<tool_call>\n` + a
+/// call to one of `tools` (the JSON layout of the template's `tojson`) + `\n</tool_call>`.
 pub fn grammar(
     tools: &[ToolSpec],
     limits: &SchemaLimits,
-    thought: bool,
+    mode: CallMode,
 ) -> Result<Grammar, ConstrainedError> {
     let mut schema = tool_call_schema(tools, limits)?;
     if let Value::Object(map) = &mut schema {
@@ -32,18 +43,18 @@ pub fn grammar(
             json!({"whitespace_flexible": false, "item_separator": ", ", "key_separator": ": "}),
         );
     }
-    let thought_rule = if thought {
-        format!("thought: /[^<]{{1,{THOUGHT_CHARS}}}/\n")
-    } else {
-        String::new()
-    };
-    let start = if thought {
-        "start: thought? call_block"
-    } else {
-        "start: call_block"
+    let start = match mode {
+        CallMode::One => "start: call_block\n".to_string(),
+        CallMode::AfterThought => {
+            format!("start: thought? call_block\nthought: /[^<]{{1,{THOUGHT_CHARS}}}/\n")
+        }
+        CallMode::TextOrCalls => "start: text | calls\n\
+             text: /[^<\\s][\\s\\S]*/ | /\\s+[^<\\s][\\s\\S]*/\n\
+             calls: call_block (\"\\n\" call_block)*\n"
+            .to_string(),
     };
     let source = format!(
-        "{start}\n{thought_rule}call_block: {open} call {close}\ncall: %json {schema}\n",
+        "{start}call_block: {open} call {close}\ncall: %json {schema}\n",
         open = Value::from(format!("{CALL_OPEN}\n")),
         close = Value::from(format!("\n{CALL_CLOSE}")),
     );
