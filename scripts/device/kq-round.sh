@@ -34,8 +34,8 @@ bn() { echo "=== bench $1 $2" >>$G; local bin=$3; shift 3; "$bin" llm bench --de
 for t in q4_K q6_K q4_K_M; do
   f="-m $M/7b-$t.gguf"
   bn $t base $B $f
-  OURO_CUDA_KQ=r2 bn $t r2 $N $f
-  OURO_CUDA_KQ=r4 bn $t r4 $N $f
+  OURO_CUDA_KQ=r2 OURO_CUDA_PDL=off bn $t r2 $N $f
+  OURO_CUDA_KQ=r4 OURO_CUDA_PDL=off bn $t r4 $N $f
   OURO_CUDA_KQ=r2 OURO_CUDA_PDL=on bn $t r2-pdl $N $f
 done
 grep -E "^=== bench|tg128|pp512" $G >>$S
