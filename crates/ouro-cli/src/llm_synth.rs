@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use ouro_llm::GgmlType;
-use ouro_llm::synth::{SynthArch, SynthSpec, write_synth_model};
+use ouro_llm::synth::{QuantMix, SynthArch, SynthSpec, write_synth_model};
 
 /// Write a random-weight llama or qwen2 model (for tests and benchmarks).
 #[derive(clap::Args, Debug)]
@@ -17,9 +17,11 @@ pub struct SynthArgs {
     /// Shape preset: tiny, 135m, 1b, 7b or 8b; the options below override single values.
     #[arg(long, default_value = "tiny")]
     shape: String,
-    /// Type of the weight matrices: f32, f16, bf16, q4_0, q4_1, q5_0, q5_1, q8_0, q4_K, q5_K, q6_K.
+    /// Type of the weight matrices: f32, f16, bf16, q4_0, q4_1, q5_0, q5_1, q8_0, q4_K, q5_K,
+    /// q6_K, or the mix q4_K_M (llama.cpp's: Q4_K with Q6_K on some attn_v and ffn_down
+    /// matrices and on the output projection).
     #[arg(long = "type", default_value = "q4_0", value_parser = parse_type)]
-    ty: GgmlType,
+    ty: (GgmlType, QuantMix),
     /// Seed of the weights and of the vocabulary's merges.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -59,14 +61,20 @@ fn parse_arch(s: &str) -> Result<SynthArch, String> {
     SynthArch::from_name(s).map_err(|e| e.to_string())
 }
 
-fn parse_type(s: &str) -> Result<GgmlType, String> {
-    GgmlType::from_name(s).ok_or_else(|| format!("unknown tensor type '{s}'"))
+fn parse_type(s: &str) -> Result<(GgmlType, QuantMix), String> {
+    if let Some(mix) = QuantMix::from_name(s) {
+        return Ok((GgmlType::Q4K, mix));
+    }
+    GgmlType::from_name(s)
+        .map(|t| (t, QuantMix::Uniform))
+        .ok_or_else(|| format!("unknown tensor type '{s}'"))
 }
 
 /// Runs `ouro llm synth`.
 pub fn run(args: SynthArgs) -> anyhow::Result<()> {
     let mut spec = SynthSpec::preset(args.arch, &args.shape)?;
-    spec.ty = args.ty;
+    spec.ty = args.ty.0;
+    spec.set_mix(args.ty.1);
     spec.seed = args.seed;
     let set = |field: &mut u64, v: Option<u64>| *field = v.unwrap_or(*field);
     set(&mut spec.n_embd, args.n_embd);
@@ -101,7 +109,7 @@ pub fn run(args: SynthArgs) -> anyhow::Result<()> {
             "wrote {}: {} {} with {} tensors, {} parameters, {:.1} MiB in {:.1} s",
             summary.path.display(),
             spec.arch,
-            spec.ty,
+            spec.type_name(),
             summary.n_tensors,
             summary.n_params,
             summary.file_bytes as f64 / (1 << 20) as f64,

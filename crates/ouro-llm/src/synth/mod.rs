@@ -25,7 +25,7 @@ use crate::GgmlType;
 use crate::gguf::{GgufWriteError, GgufWriter};
 use crate::quant::QuantError;
 
-pub use spec::{MATRIX_TYPES, PRESETS, SynthArch, SynthSpec};
+pub use spec::{MATRIX_TYPES, PRESETS, QuantMix, SynthArch, SynthSpec};
 pub use vocab::{BOS_ID, CHAT_TEMPLATE, EOS_ID, SPECIAL_TOKENS, byte_to_unicode};
 
 /// What can go wrong making a synthetic model.

@@ -1,7 +1,7 @@
 //! The tensors and metadata of a synthetic model: names, shapes and types as llama.cpp's
 //! loaders for `llama` and `qwen2` expect them, and how each tensor is initialised.
 
-use super::spec::{SynthArch, SynthSpec};
+use super::spec::{QuantMix, SynthArch, SynthSpec};
 use super::vocab::{BOS_ID, CHAT_TEMPLATE, EOS_ID, Vocab};
 use crate::GgmlType;
 use crate::gguf::{MetaType, MetaValue};
@@ -56,6 +56,56 @@ pub fn matrix_type(ty: GgmlType, ncols: u64) -> GgmlType {
     }
 }
 
+/// The roles of matrices that a mix treats apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    TokenEmbd,
+    Output,
+    AttnV,
+    FfnDown,
+    /// Every other matrix (attn_q, attn_k, attn_output, ffn_gate, ffn_up).
+    Other,
+}
+
+/// llama.cpp's `use_more_bits(i_layer, n_layers)` (llama-quant.cpp): the first and last
+/// eighth of the layers and every third one between them.
+pub fn use_more_bits(i: u64, n: u64) -> bool {
+    let (i, n) = (i as i64, n as i64);
+    i < n / 8 || i >= 7 * n / 8 || (i - n / 8) % 3 == 2
+}
+
+/// The type a matrix of `role` in `layer` gets before the shape fallback
+/// ([`matrix_type`]): `spec.ty`, or as llama.cpp's `llama_tensor_get_type` chooses for the
+/// mix (its rules for llama-like models without experts: Q4_K_M puts Q6_K on attn_v and
+/// ffn_down where [`use_more_bits`] holds, counting layers in file order, and on the output
+/// projection, or on the token embedding when tied; Q8_0 there when rows are not whole
+/// 256-blocks).
+pub fn mix_type(spec: &SynthSpec, role: Role, layer: u64, ncols: u64) -> GgmlType {
+    if spec.mix == QuantMix::Uniform {
+        return spec.ty;
+    }
+    let output_type = if ncols.is_multiple_of(GgmlType::Q4K.block_size() as u64) {
+        GgmlType::Q6K
+    } else {
+        GgmlType::Q8_0
+    };
+    match role {
+        Role::Output => output_type,
+        Role::TokenEmbd if spec.tied_embeddings => output_type,
+        Role::AttnV | Role::FfnDown if use_more_bits(layer, spec.n_layer) => GgmlType::Q6K,
+        _ => GgmlType::Q4K,
+    }
+}
+
+/// llama.cpp's `general.file_type` (`enum llama_ftype`) for `spec`'s mix or type.
+pub fn spec_file_type(spec: &SynthSpec) -> u32 {
+    match spec.mix {
+        QuantMix::Uniform => file_type(spec.ty),
+        // LLAMA_FTYPE_MOSTLY_Q4_K_M
+        QuantMix::Q4KM => 15,
+    }
+}
+
 /// llama.cpp's `general.file_type` (`enum llama_ftype`) for a model whose matrices are `ty`.
 pub fn file_type(ty: GgmlType) -> u32 {
     match ty {
@@ -78,10 +128,10 @@ pub fn file_type(ty: GgmlType) -> u32 {
 /// Every tensor of the model, in file order.
 pub fn plan_tensors(spec: &SynthSpec) -> Vec<PlannedTensor> {
     let n_embd_kv = spec.head_dim() * spec.n_head_kv;
-    let matrix = |name: String, cols: u64, rows: u64| PlannedTensor {
+    let matrix = |name: String, cols: u64, rows: u64, role: Role, layer: u64| PlannedTensor {
         name,
         dims: vec![cols, rows],
-        ty: matrix_type(spec.ty, cols),
+        ty: matrix_type(mix_type(spec, role, layer, cols), cols),
         init: Init::Normal(spec.std),
     };
     let vector = |name: String, n: u64, init: Init| PlannedTensor {
@@ -94,28 +144,82 @@ pub fn plan_tensors(spec: &SynthSpec) -> Vec<PlannedTensor> {
     let bias = Init::Normal(spec.std);
 
     let mut t = vec![
-        matrix("token_embd.weight".into(), spec.n_embd, spec.n_vocab),
+        matrix(
+            "token_embd.weight".into(),
+            spec.n_embd,
+            spec.n_vocab,
+            Role::TokenEmbd,
+            0,
+        ),
         vector("output_norm.weight".into(), spec.n_embd, norm),
     ];
     if !spec.tied_embeddings {
-        t.push(matrix("output.weight".into(), spec.n_embd, spec.n_vocab));
+        t.push(matrix(
+            "output.weight".into(),
+            spec.n_embd,
+            spec.n_vocab,
+            Role::Output,
+            0,
+        ));
     }
     for i in 0..spec.n_layer {
         let n = |s: &str| format!("blk.{i}.{s}");
         t.push(vector(n("attn_norm.weight"), spec.n_embd, norm));
-        t.push(matrix(n("attn_q.weight"), spec.n_embd, spec.n_embd));
-        t.push(matrix(n("attn_k.weight"), spec.n_embd, n_embd_kv));
-        t.push(matrix(n("attn_v.weight"), spec.n_embd, n_embd_kv));
+        t.push(matrix(
+            n("attn_q.weight"),
+            spec.n_embd,
+            spec.n_embd,
+            Role::Other,
+            i,
+        ));
+        t.push(matrix(
+            n("attn_k.weight"),
+            spec.n_embd,
+            n_embd_kv,
+            Role::Other,
+            i,
+        ));
+        t.push(matrix(
+            n("attn_v.weight"),
+            spec.n_embd,
+            n_embd_kv,
+            Role::AttnV,
+            i,
+        ));
         if spec.arch == SynthArch::Qwen2 {
             t.push(vector(n("attn_q.bias"), spec.n_embd, bias));
             t.push(vector(n("attn_k.bias"), n_embd_kv, bias));
             t.push(vector(n("attn_v.bias"), n_embd_kv, bias));
         }
-        t.push(matrix(n("attn_output.weight"), spec.n_embd, spec.n_embd));
+        t.push(matrix(
+            n("attn_output.weight"),
+            spec.n_embd,
+            spec.n_embd,
+            Role::Other,
+            i,
+        ));
         t.push(vector(n("ffn_norm.weight"), spec.n_embd, norm));
-        t.push(matrix(n("ffn_gate.weight"), spec.n_embd, spec.n_ff));
-        t.push(matrix(n("ffn_up.weight"), spec.n_embd, spec.n_ff));
-        t.push(matrix(n("ffn_down.weight"), spec.n_ff, spec.n_embd));
+        t.push(matrix(
+            n("ffn_gate.weight"),
+            spec.n_embd,
+            spec.n_ff,
+            Role::Other,
+            i,
+        ));
+        t.push(matrix(
+            n("ffn_up.weight"),
+            spec.n_embd,
+            spec.n_ff,
+            Role::Other,
+            i,
+        ));
+        t.push(matrix(
+            n("ffn_down.weight"),
+            spec.n_ff,
+            spec.n_embd,
+            Role::FfnDown,
+            i,
+        ));
     }
     t
 }
@@ -137,7 +241,10 @@ pub fn metadata(spec: &SynthSpec, vocab: Vocab) -> Vec<(String, MetaValue)> {
     };
     let name = format!(
         "ouro-synth {arch} {}x{} {} seed {}",
-        spec.n_layer, spec.n_embd, spec.ty, spec.seed
+        spec.n_layer,
+        spec.n_embd,
+        spec.type_name(),
+        spec.seed
     );
     vec![
         (
@@ -147,7 +254,7 @@ pub fn metadata(spec: &SynthSpec, vocab: Vocab) -> Vec<(String, MetaValue)> {
         ("general.name".into(), MetaValue::String(name)),
         (
             "general.file_type".into(),
-            MetaValue::U32(file_type(spec.ty)),
+            MetaValue::U32(spec_file_type(spec)),
         ),
         ("general.quantization_version".into(), MetaValue::U32(2)),
         (key("context_length"), u32_value(spec.n_ctx)),
@@ -205,6 +312,66 @@ mod tests {
         assert_eq!(matrix_type(GgmlType::Q6K, 1536), GgmlType::Q6K);
         assert_eq!(matrix_type(GgmlType::Q4_0, 40), GgmlType::F16);
         assert_eq!(matrix_type(GgmlType::BF16, 40), GgmlType::BF16);
+    }
+
+    #[test]
+    fn use_more_bits_matches_llama_cpp() {
+        // 32 layers: 0..4, 28..32, and 4 + 3k + 2 between.
+        let more: Vec<u64> = (0..32).filter(|&i| use_more_bits(i, 32)).collect();
+        assert_eq!(
+            more,
+            [0, 1, 2, 3, 6, 9, 12, 15, 18, 21, 24, 27, 28, 29, 30, 31]
+        );
+        // 22 layers (1B): n / 8 = 2, 7n / 8 = 19.
+        let more: Vec<u64> = (0..22).filter(|&i| use_more_bits(i, 22)).collect();
+        assert_eq!(more, [0, 1, 4, 7, 10, 13, 16, 19, 20, 21]);
+    }
+
+    #[test]
+    fn q4_k_m_types_per_tensor() {
+        let mut s = SynthSpec::preset(SynthArch::Llama, "7b").unwrap();
+        s.set_mix(QuantMix::Q4KM);
+        assert_eq!((s.ty, s.type_name()), (GgmlType::Q4K, "q4_K_M"));
+        assert_eq!(spec_file_type(&s), 15);
+        let t = plan_tensors(&s);
+        let ty = |name: &str| t.iter().find(|t| t.name == name).unwrap().ty;
+        assert_eq!(ty("token_embd.weight"), GgmlType::Q4K);
+        assert_eq!(ty("output.weight"), GgmlType::Q6K);
+        for i in 0..32 {
+            let more = use_more_bits(i, 32);
+            let want = if more { GgmlType::Q6K } else { GgmlType::Q4K };
+            assert_eq!(ty(&format!("blk.{i}.attn_v.weight")), want, "{i}");
+            assert_eq!(ty(&format!("blk.{i}.ffn_down.weight")), want, "{i}");
+            for m in ["attn_q", "attn_k", "attn_output", "ffn_gate", "ffn_up"] {
+                assert_eq!(ty(&format!("blk.{i}.{m}.weight")), GgmlType::Q4K, "{i} {m}");
+            }
+            assert_eq!(ty(&format!("blk.{i}.attn_norm.weight")), GgmlType::F32);
+        }
+        let q6 = t.iter().filter(|t| t.ty == GgmlType::Q6K).count();
+        assert_eq!(q6, 1 + 2 * 16);
+
+        // Tied (SmolLM2's shape): the embedding takes the output's rule, and rows of 576
+        // are not whole 256-blocks, so Q8_0; Q4_K and Q6_K fall back to Q5_0 and Q8_0,
+        // except ffn_down (rows of 1536).
+        let mut s = SynthSpec::preset(SynthArch::Llama, "135m").unwrap();
+        s.set_mix(QuantMix::Q4KM);
+        let t = plan_tensors(&s);
+        let ty = |name: &str| t.iter().find(|t| t.name == name).unwrap().ty;
+        assert_eq!(ty("token_embd.weight"), GgmlType::Q8_0);
+        assert_eq!(ty("blk.0.attn_v.weight"), GgmlType::Q8_0);
+        assert_eq!(ty("blk.4.attn_v.weight"), GgmlType::Q5_0);
+        assert_eq!(ty("blk.0.ffn_down.weight"), GgmlType::Q6K);
+        assert_eq!(ty("blk.4.ffn_down.weight"), GgmlType::Q4K);
+        assert_eq!(ty("blk.4.ffn_up.weight"), GgmlType::Q5_0);
+
+        // A uniform spec ignores roles.
+        let u = SynthSpec::preset(SynthArch::Llama, "7b").unwrap();
+        assert!(
+            plan_tensors(&u)
+                .iter()
+                .filter(|t| t.dims.len() == 2)
+                .all(|t| t.ty == GgmlType::Q4_0)
+        );
     }
 
     #[test]

@@ -44,6 +44,26 @@ impl fmt::Display for SynthArch {
     }
 }
 
+/// How a synthetic model's matrices get their types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum QuantMix {
+    /// Every matrix is [`SynthSpec::ty`] (or its fallback where rows do not fit its blocks).
+    Uniform,
+    /// llama.cpp's Q4_K_M (`llama-quantize ... Q4_K_M`): Q4_K for most matrices, Q6_K for
+    /// `attn_v` and `ffn_down` on the layers where its `use_more_bits` holds and for the
+    /// output projection (see `plan::mix_type`).
+    #[serde(rename = "q4_K_M")]
+    Q4KM,
+}
+
+impl QuantMix {
+    /// Parses a mix name ("q4_K_M", any case); `None` for a plain type name.
+    pub fn from_name(name: &str) -> Option<QuantMix> {
+        name.eq_ignore_ascii_case("q4_K_M")
+            .then_some(QuantMix::Q4KM)
+    }
+}
+
 /// The preset shape names accepted by [`SynthSpec::preset`].
 pub const PRESETS: [&str; 5] = ["tiny", "135m", "1b", "7b", "8b"];
 
@@ -75,6 +95,9 @@ pub struct SynthSpec {
     /// do not fit the type's blocks falls back as llama.cpp's quantizer does.
     #[serde(serialize_with = "serialize_type")]
     pub ty: GgmlType,
+    /// How matrices get their types: all `ty`, or a llama.cpp mix (whose base type `ty`
+    /// must then be; see [`SynthSpec::set_mix`]).
+    pub mix: QuantMix,
     pub seed: u64,
     /// Standard deviation of the matrix weights (norm weights are 1 plus this much noise).
     pub std: f32,
@@ -110,9 +133,26 @@ impl SynthSpec {
             rms_eps: 1e-5,
             tied_embeddings: tied,
             ty: GgmlType::Q4_0,
+            mix: QuantMix::Uniform,
             seed: 0,
             std: 0.02,
         })
+    }
+
+    /// Sets a mix and its base type (Q4_K for Q4_K_M).
+    pub fn set_mix(&mut self, mix: QuantMix) {
+        self.mix = mix;
+        if mix == QuantMix::Q4KM {
+            self.ty = GgmlType::Q4K;
+        }
+    }
+
+    /// The name of the model's quantization: the mix's ("q4_K_M") or the type's.
+    pub fn type_name(&self) -> &'static str {
+        match self.mix {
+            QuantMix::Uniform => self.ty.name(),
+            QuantMix::Q4KM => "q4_K_M",
+        }
     }
 
     /// Size of one attention head.

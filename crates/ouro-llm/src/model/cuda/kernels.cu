@@ -57,6 +57,29 @@ __device__ __forceinline__ float warp_max(float v) {
     return v;
 }
 
+// Programmatic dependent launch (sm_90): a kernel launched with the attribute may start
+// while the previous kernel in the stream is still running. Every kernel calls pdl_wait()
+// before it reads anything an earlier kernel wrote (or writes anything one reads); until then
+// it may only touch the weights. pdl_launch() lets the next kernel start early. Both are
+// no-ops on older GPUs and when the kernel was launched without the attribute.
+__device__ __forceinline__ void pdl_wait() {
+#if __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.wait;" ::: "memory");
+#endif
+}
+
+__device__ __forceinline__ void pdl_launch() {
+#if __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.launch_dependents;");
+#endif
+}
+
+// Waits for the previous kernel, then lets the next one start.
+__device__ __forceinline__ void pdl_enter() {
+    pdl_wait();
+    pdl_launch();
+}
+
 // Sum over the block (blockDim.x a multiple of 32, at most 1024); every thread gets it.
 __device__ float block_sum(float v, float* red) {
     int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nw = blockDim.x >> 5;
@@ -105,6 +128,7 @@ __device__ __forceinline__ void q8_block(float v, signed char* q, float2* ds) {
 // per warp, so that a row is spread over many SMs. Grid: (ceil(cols / 256), rows); block: 256.
 extern "C" __global__ void rms_norm_q8(const float* x, const float* w, float* h, signed char* q,
                                        float2* ds, int cols, float eps) {
+    pdl_enter();
     __shared__ float red[32];
     i64 row = blockIdx.y;
     const float* xr = x + row * cols;
@@ -127,6 +151,7 @@ extern "C" __global__ void rms_norm_q8(const float* x, const float* w, float* h,
 
 // q8 of x. Grid: (ceil(cols / 256), rows); block: 256 (a warp per 32 values).
 extern "C" __global__ void quantize_q8(const float* x, signed char* q, float2* ds, int cols) {
+    pdl_enter();
     int c = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
     if (c >= cols / 32) return;
     i64 row = blockIdx.y;
@@ -138,6 +163,7 @@ extern "C" __global__ void quantize_q8(const float* x, signed char* q, float2* d
 // Grid: (ceil(n_ff / 256), rows); block: 256.
 extern "C" __global__ void swiglu_q8(const float* gu, float* out, signed char* q, float2* ds,
                                      int n_ff) {
+    pdl_enter();
     int c = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
     if (c >= n_ff / 32) return;
     i64 row = blockIdx.y;
@@ -151,6 +177,7 @@ extern "C" __global__ void swiglu_q8(const float* gu, float* out, signed char* q
 
 // x[r][i] += b[i] for rows of `cols` values `stride` apart. Grid-stride over n * cols.
 extern "C" __global__ void add_bias(float* x, const float* b, int cols, int stride, int n) {
+    pdl_enter();
     i64 total = (i64)n * cols;
     for (i64 k = blockIdx.x * (i64)blockDim.x + threadIdx.x; k < total;
          k += (i64)gridDim.x * blockDim.x) {
@@ -162,6 +189,7 @@ extern "C" __global__ void add_bias(float* x, const float* b, int cols, int stri
 
 // f32 to f16 (activations for cuBLAS). Grid-stride.
 extern "C" __global__ void to_f16(const float* x, u16* y, i64 n) {
+    pdl_enter();
     for (i64 k = blockIdx.x * (i64)blockDim.x + threadIdx.x; k < n;
          k += (i64)gridDim.x * blockDim.x)
         y[k] = f2h(x[k]);
@@ -176,6 +204,7 @@ extern "C" __global__ void to_f16(const float* x, u16* y, i64 n) {
 extern "C" __global__ void rope_store(float* qkv, int stride, u16* kc, u16* vc, int n_head,
                                       int n_head_kv, int hd, int rope_dim, int neox,
                                       const int* pos0, float theta_scale) {
+    pdl_enter();
     int t = blockIdx.y, head = blockIdx.x;
     int pos = *pos0 + t;
     int kv_dim = n_head_kv * hd;
@@ -238,6 +267,7 @@ extern "C" __global__ void attn_split(const float* q, int q_stride, const u16* k
                                       int kv_dim, int n_head, int group, int hd,
                                       const int* pos0, float scale, int n_splits, int n_tokens,
                                       float* part_o, float2* part_ml) {
+    pdl_enter();
     __shared__ float qs[ATT_Q][MAX_HD];
     __shared__ float sc[ATT_Q][ATT_SPLIT];
     int h = blockIdx.x, t0 = blockIdx.y * ATT_Q, s = blockIdx.z;
@@ -321,12 +351,120 @@ extern "C" __global__ void attn_split(const float* q, int q_stride, const u16* k
     }
 }
 
+// Decode attention (one query), the same arguments, grid and outputs as attn_split: the
+// split's keys are spread over the block's four warps, four keys per warp step so that their
+// loads are in flight together; for the values each warp sums its own keys for every
+// dimension (a lane per two dimensions in each 64), and the warps' sums are added in shared
+// memory.
+extern "C" __global__ void attn_decode(const float* q, int q_stride, const u16* kc, const u16* vc,
+                                       int kv_dim, int n_head, int group, int hd,
+                                       const int* pos0, float scale, int n_splits, int n_tokens,
+                                       float* part_o, float2* part_ml) {
+    __shared__ float sc[ATT_SPLIT];
+    __shared__ float red[4][MAX_HD];
+    pdl_enter();
+    int h = blockIdx.x, s = blockIdx.z;
+    int start = s * ATT_SPLIT;
+    int nk = min(*pos0 + 1 - start, ATT_SPLIT);  // keys the query sees in this split
+    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    i64 idx = (i64)h * n_splits + s;
+    if (nk <= 0) {
+        if (threadIdx.x == 0) mark_empty(part_ml + idx);
+        return;
+    }
+    const float* qh = q + h * hd;
+    int koff = (h / group) * hd;
+    float2 qv[MAX_HD / 64];
+#pragma unroll
+    for (int i = 0; i < MAX_HD / 64; i++) {
+        int d = 2 * lane + 64 * i;
+        qv[i].x = d < hd ? qh[d] : 0.0f;
+        qv[i].y = d < hd ? qh[d + 1] : 0.0f;
+    }
+    for (int j0 = 4 * warp; j0 < nk; j0 += 16) {
+        u32 kk[4][MAX_HD / 64];
+#pragma unroll
+        for (int u = 0; u < 4; u++) {
+            const u16* kr = kc + (i64)(start + min(j0 + u, nk - 1)) * kv_dim + koff;
+#pragma unroll
+            for (int i = 0; i < MAX_HD / 64; i++) {
+                int d = 2 * lane + 64 * i;
+                kk[u][i] = d < hd ? *(const u32*)(kr + d) : 0u;
+            }
+        }
+        float dot[4];
+#pragma unroll
+        for (int u = 0; u < 4; u++) {
+            dot[u] = 0.0f;
+#pragma unroll
+            for (int i = 0; i < MAX_HD / 64; i++)
+                dot[u] += h2f((u16)(kk[u][i] & 0xffff)) * qv[i].x + h2f((u16)(kk[u][i] >> 16)) * qv[i].y;
+        }
+#pragma unroll
+        for (int u = 0; u < 4; u++) dot[u] = warp_sum(dot[u]);
+        if (lane == 0) {
+#pragma unroll
+            for (int u = 0; u < 4; u++)
+                if (j0 + u < nk) sc[j0 + u] = dot[u] * scale;
+        }
+    }
+    __syncthreads();
+    if (warp == 0) {
+        float m = NEG_INF;
+        for (int j = lane; j < nk; j += 32) m = fmaxf(m, sc[j]);
+        m = warp_max(m);
+        float l = 0.0f;
+        for (int j = lane; j < nk; j += 32) {
+            float p = expf(sc[j] - m);
+            sc[j] = p;
+            l += p;
+        }
+        l = warp_sum(l);
+        if (lane == 0) {
+            float2 e;
+            e.x = m;
+            e.y = l;
+            part_ml[idx] = e;
+        }
+    }
+    __syncthreads();
+    float2 acc[MAX_HD / 64];
+#pragma unroll
+    for (int i = 0; i < MAX_HD / 64; i++) acc[i].x = acc[i].y = 0.0f;
+#pragma unroll 4
+    for (int j = warp; j < nk; j += 4) {
+        const u16* vr = vc + (i64)(start + j) * kv_dim + koff;
+        float p = sc[j];
+#pragma unroll
+        for (int i = 0; i < MAX_HD / 64; i++) {
+            int d = 2 * lane + 64 * i;
+            if (d < hd) {
+                u32 v = *(const u32*)(vr + d);
+                acc[i].x += p * h2f((u16)(v & 0xffff));
+                acc[i].y += p * h2f((u16)(v >> 16));
+            }
+        }
+    }
+#pragma unroll
+    for (int i = 0; i < MAX_HD / 64; i++) {
+        int d = 2 * lane + 64 * i;
+        if (d < hd) {
+            red[warp][d] = acc[i].x;
+            red[warp][d + 1] = acc[i].y;
+        }
+    }
+    __syncthreads();
+    for (int d = threadIdx.x; d < hd; d += blockDim.x)
+        part_o[idx * hd + d] = red[0][d] + red[1][d] + red[2][d] + red[3][d];
+}
+
 // Merges the splits of each (head, query), and quantizes the result to q8 when `q` is not
 // null (then hd is a multiple of 32, and each warp takes whole q8 blocks). Grid: (n_head,
 // tokens); block: 128.
 extern "C" __global__ void attn_combine(const float* part_o, const float2* part_ml, float* out,
                                         int n_head, int hd, int n_splits, int out_stride,
                                         signed char* q, float2* ds) {
+    pdl_enter();
     int h = blockIdx.x, t = blockIdx.y;
     i64 base = ((i64)t * n_head + h) * n_splits;
     float m = NEG_INF;
@@ -494,32 +632,41 @@ __device__ __forceinline__ float val_q4_k(const u8* row, int, int c, int l) {
     return ldh(b) * (float)sc * (float)q - ldh(b + 2) * (float)m;
 }
 
-__device__ __forceinline__ float dot_q6_k(const u8* row, int, int c, const int* x, float2 ds) {
-    int j = c & 7, n = j >> 2, k = j & 3;
-    const u8* b = row + (c >> 3) * 210;
-    const u8* ql = b + 64 * n + 32 * (k & 1);
-    const u8* qh = b + 128 + 32 * n;
+// q6_K rows are rearranged on upload (weights.rs, Q6kLayout): the n / 8 super-blocks'
+// 16 scale bytes side by side, then their f16 scales d (padded to 16 bytes), then their
+// 192 quant bytes (ql[128], qh[64]), so that quants and scales load 16 bytes at a time (a
+// file's 210-byte super-blocks only allow 2-byte loads).
+__device__ __forceinline__ int q6_qoff(int nsb) { return 16 * nsb + ((2 * nsb + 15) & ~15); }
+
+__device__ __forceinline__ float dot_q6_k(const u8* row, int n, int c, const int* x, float2 ds) {
+    int nsb = n >> 3, sb = c >> 3;
+    int j = c & 7, h = j >> 2, k = j & 3;
+    const u8* q = row + q6_qoff(nsb) + 192 * sb;
+    const u8* ql = q + 64 * h + 32 * (k & 1);
+    const u8* qh = q + 128 + 32 * h;
     int lshift = 4 * (k >> 1), hshift = 2 * k;
     int s0 = 0, s1 = 0;
 #pragma unroll
     for (int i = 0; i < 8; i++) {
-        int lo = (ld2(ql + 4 * i) >> lshift) & 0x0F0F0F0F;
-        int hi = ((ld2(qh + 4 * i) >> hshift) & 0x03030303) << 4;
-        int q = ((((lo | hi) | 0x80808080) - 0x20202020) ^ 0x80808080);
-        if (i < 4) s0 = dp4a(q, x[i], s0);
-        else s1 = dp4a(q, x[i], s1);
+        int lo = (*(const int*)(ql + 4 * i) >> lshift) & 0x0F0F0F0F;
+        int hi = ((*(const int*)(qh + 4 * i) >> hshift) & 0x03030303) << 4;
+        int v = ((((lo | hi) | 0x80808080) - 0x20202020) ^ 0x80808080);
+        if (i < 4) s0 = dp4a(v, x[i], s0);
+        else s1 = dp4a(v, x[i], s1);
     }
-    const signed char* scales = (const signed char*)(b + 192 + 8 * n + 2 * k);
-    return ldh(b + 208) * ds.x * ((float)scales[0] * (float)s0 + (float)scales[1] * (float)s1);
+    const signed char* scales = (const signed char*)(row + 16 * sb + 8 * h + 2 * k);
+    float d = ldh(row + 16 * nsb + 2 * sb);
+    return d * ds.x * ((float)scales[0] * (float)s0 + (float)scales[1] * (float)s1);
 }
-__device__ __forceinline__ float val_q6_k(const u8* row, int, int c, int l) {
-    int j = c & 7, n = j >> 2, k = j & 3;
-    const u8* b = row + (c >> 3) * 210;
-    int lo = b[64 * n + 32 * (k & 1) + l];
+__device__ __forceinline__ float val_q6_k(const u8* row, int n, int c, int l) {
+    int nsb = n >> 3, sb = c >> 3;
+    int j = c & 7, h = j >> 2, k = j & 3;
+    const u8* q = row + q6_qoff(nsb) + 192 * sb;
+    int lo = q[64 * h + 32 * (k & 1) + l];
     lo = (k >> 1) ? (lo >> 4) : (lo & 15);
-    int hi = (b[128 + 32 * n + l] >> (2 * k)) & 3;
-    int sc = (signed char)b[192 + 8 * n + 2 * k + (l >> 4)];
-    return ldh(b + 208) * (float)sc * (float)((lo | (hi << 4)) - 32);
+    int hi = (q[128 + 32 * h + l] >> (2 * k)) & 3;
+    int sc = (signed char)row[16 * sb + 8 * h + 2 * k + (l >> 4)];
+    return ldh(row + 16 * nsb + 2 * sb) * (float)sc * (float)((lo | (hi << 4)) - 32);
 }
 
 __device__ __forceinline__ float val_f16(const u8* row, int, int c, int l) {
@@ -535,6 +682,7 @@ __device__ __forceinline__ float val_f32(const u8* row, int, int c, int l) {
     extern "C" __global__ void mmv_##T(const u8* w, int rows, int nchunks, i64 row_bytes,      \
                                        const int* xq, const float2* xds, float* out,           \
                                        int out_stride, const float* bias, int accumulate) {    \
+        pdl_enter();                                                                           \
         int lane = threadIdx.x & 31;                                                           \
         int r = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);                           \
         if (r >= rows) return;                                                                 \
@@ -561,6 +709,7 @@ __device__ __forceinline__ float val_f32(const u8* row, int, int c, int l) {
     extern "C" __global__ void mmv_##T(const u8* w, int rows, int nchunks, i64 row_bytes,      \
                                        const float* xf, float* out, int out_stride,            \
                                        const float* bias, int accumulate) {                    \
+        pdl_enter();                                                                           \
         int lane = threadIdx.x & 31;                                                           \
         int r = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);                           \
         if (r >= rows) return;                                                                 \
@@ -578,12 +727,209 @@ __device__ __forceinline__ float val_f32(const u8* row, int, int c, int l) {
         }                                                                                      \
     }
 
+// K-quant mat-vec, second version: a warp computes R rows, and lanes take 16-byte slices of
+// a row so that each load instruction of the warp reads contiguous bytes and every byte once
+// (the first version gave each lane a 32-value chunk, and pairs of lanes loaded the same 32
+// quant bytes). Each activation load serves the R rows. Before waiting for the previous
+// kernel (pdl_wait) a warp prefetches the start of its rows into L2: the weights do not
+// depend on it. Grid (ceil(rows / (4 R)), tokens), block 128.
+#define KQ_WARPS 4
+#define KQ_PREFETCH 4  // warp iterations whose weights are prefetched before pdl_wait
+
+__device__ __forceinline__ void prefetch_l2(const void* p) {
+    asm volatile("prefetch.global.L2 [%0];" ::"l"(p));
+}
+
+__device__ __forceinline__ void mmv_store(float* out, int out_stride, int t, int r, float acc,
+                                          const float* bias, int accumulate) {
+    float* o = out + (i64)t * out_stride + r;
+    if (bias) acc += bias[r];
+    *o = accumulate ? *o + acc : acc;
+}
+
+// q4_K: 144-byte super-blocks (d, dmin, 12 scale bytes, 128 quant bytes) = 9 x 16 bytes.
+// Eight lanes per super-block, four super-blocks per warp step: lane i of a super-block takes
+// quant bytes 16i..16i+16, which hold values 16(i&1)..+16 of sub-blocks 2(i>>1) (low
+// nibbles) and 2(i>>1)+1 (high nibbles); all eight read the 16-byte head (one broadcast).
+template <int R>
+__device__ __forceinline__ void mmv2_q4_k(const u8* w, int rows, int nchunks, i64 row_bytes,
+                                          const int* xq, const float2* xds, float* out,
+                                          int out_stride, const float* bias, int accumulate) {
+    int lane = threadIdx.x & 31;
+    int r0 = (blockIdx.x * KQ_WARPS + (threadIdx.x >> 5)) * R;
+    int t = blockIdx.y;
+    int nsb = nchunks >> 3;
+    int s = lane >> 3, i = lane & 7, g = i >> 1, h = i & 1;
+    const u8* row[R];
+#pragma unroll
+    for (int r = 0; r < R; r++) row[r] = w + (i64)min(r0 + r, rows - 1) * row_bytes;
+    if (r0 < rows) {
+        for (int it = 0; it < KQ_PREFETCH; it++) {
+            int sb = s + 4 * it;
+            if (sb < nsb) {
+#pragma unroll
+                for (int r = 0; r < R; r++) prefetch_l2(row[r] + sb * 144 + 16 + 16 * i);
+            }
+        }
+    }
+    pdl_enter();
+    if (r0 >= rows) return;
+    const int* x = xq + (i64)t * nchunks * 8;
+    const float2* ds = xds + (i64)t * nchunks;
+    float acc[R];
+#pragma unroll
+    for (int r = 0; r < R; r++) acc[r] = 0.0f;
+#pragma unroll 2
+    for (int sb = s; sb < nsb; sb += 4) {
+        int c0 = sb * 8 + 2 * g;
+        int4 xa = *(const int4*)(x + c0 * 8 + 4 * h);
+        int4 xb = *(const int4*)(x + c0 * 8 + 8 + 4 * h);
+        float2 da = ds[c0], db = ds[c0 + 1];
+#pragma unroll
+        for (int r = 0; r < R; r++) {
+            const u8* b = row[r] + sb * 144;
+            int4 hd = *(const int4*)b;
+            int4 q = *(const int4*)(b + 16 + 16 * i);
+            u32 q0 = (u32)hd.y, q1 = (u32)hd.z, q2 = (u32)hd.w;
+            // Scales and mins of the sub-blocks 0..3 and 4..7, a byte each (get_scale_min_k4).
+            u32 sc = g < 2 ? (q0 & 0x3f3f3f3fu)
+                           : ((q2 & 0x0f0f0f0fu) | (((q0 >> 6) & 0x03030303u) << 4));
+            u32 mn = g < 2 ? (q1 & 0x3f3f3f3fu)
+                           : (((q2 >> 4) & 0x0f0f0f0fu) | (((q1 >> 6) & 0x03030303u) << 4));
+            int sh = 16 * (g & 1);
+            int sc0 = (sc >> sh) & 0xff, sc1 = (sc >> (sh + 8)) & 0xff;
+            int s0 = 0, s1 = 0;
+            s0 = dp4a(q.x & 0x0F0F0F0F, xa.x, s0);
+            s0 = dp4a(q.y & 0x0F0F0F0F, xa.y, s0);
+            s0 = dp4a(q.z & 0x0F0F0F0F, xa.z, s0);
+            s0 = dp4a(q.w & 0x0F0F0F0F, xa.w, s0);
+            s1 = dp4a((q.x >> 4) & 0x0F0F0F0F, xb.x, s1);
+            s1 = dp4a((q.y >> 4) & 0x0F0F0F0F, xb.y, s1);
+            s1 = dp4a((q.z >> 4) & 0x0F0F0F0F, xb.z, s1);
+            s1 = dp4a((q.w >> 4) & 0x0F0F0F0F, xb.w, s1);
+            float d = h2f((u16)(hd.x & 0xffff)), dmin = h2f((u16)((u32)hd.x >> 16));
+            float v = d * ((float)sc0 * da.x * (float)s0 + (float)sc1 * db.x * (float)s1);
+            if (h == 0) {
+                int m0 = (mn >> sh) & 0xff, m1 = (mn >> (sh + 8)) & 0xff;
+                v -= dmin * ((float)m0 * da.y + (float)m1 * db.y);
+            }
+            acc[r] += v;
+        }
+    }
+#pragma unroll
+    for (int r = 0; r < R; r++) {
+        float a = warp_sum(acc[r]);
+        if (lane == 0 && r0 + r < rows) mmv_store(out, out_stride, t, r0 + r, a, bias, accumulate);
+    }
+}
+
+// q6_K in the upload layout above. Four lanes per super-block, eight super-blocks per warp
+// step: lane p takes positions 16(p&1)..+16 of half p>>1 (128 values): 16 bytes of ql at
+// l and at l + 32 and 16 bytes of qh, i.e. 16 values of each of the half's four sub-blocks,
+// with their four scales (one 16-byte load of the super-block's scales, shared by its lanes).
+template <int R>
+__device__ __forceinline__ void mmv2_q6_k(const u8* w, int rows, int nchunks, i64 row_bytes,
+                                          const int* xq, const float2* xds, float* out,
+                                          int out_stride, const float* bias, int accumulate) {
+    int lane = threadIdx.x & 31;
+    int r0 = (blockIdx.x * KQ_WARPS + (threadIdx.x >> 5)) * R;
+    int t = blockIdx.y;
+    int nsb = nchunks >> 3;
+    int qoff = q6_qoff(nsb);
+    int s = lane >> 2, p = lane & 3, hf = p >> 1, l = 16 * (p & 1);
+    const u8* row[R];
+#pragma unroll
+    for (int r = 0; r < R; r++) row[r] = w + (i64)min(r0 + r, rows - 1) * row_bytes;
+    if (r0 < rows) {
+        for (int it = 0; it < KQ_PREFETCH; it++) {
+            int sb = s + 8 * it;
+            if (sb < nsb) {
+#pragma unroll
+                for (int r = 0; r < R; r++) {
+                    const u8* q = row[r] + qoff + 192 * sb;
+                    prefetch_l2(q + 64 * hf + l);
+                    prefetch_l2(q + 128 + 32 * hf + l);
+                }
+            }
+        }
+    }
+    pdl_enter();
+    if (r0 >= rows) return;
+    const int* x = xq + (i64)t * nchunks * 8;
+    const float2* ds = xds + (i64)t * nchunks;
+    float acc[R];
+#pragma unroll
+    for (int r = 0; r < R; r++) acc[r] = 0.0f;
+#pragma unroll 2
+    for (int sb = s; sb < nsb; sb += 8) {
+        int c0 = sb * 8 + 4 * hf;  // the half's first sub-block
+        int4 xv[4];
+        float dx[4];
+#pragma unroll
+        for (int k = 0; k < 4; k++) {
+            xv[k] = *(const int4*)(x + (c0 + k) * 8 + l / 4);
+            dx[k] = ds[c0 + k].x;
+        }
+#pragma unroll
+        for (int r = 0; r < R; r++) {
+            const u8* q = row[r] + qoff + 192 * sb;
+            int4 qa = *(const int4*)(q + 64 * hf + l);       // ql[l..]: sub-blocks 0 and 2
+            int4 qb = *(const int4*)(q + 64 * hf + 32 + l);  // ql[l + 32..]: 1 and 3
+            int4 qh = *(const int4*)(q + 128 + 32 * hf + l);
+            int4 scv = *(const int4*)(row[r] + 16 * sb);
+            float d = ldh(row[r] + 16 * nsb + 2 * sb);
+            u32 w0 = (u32)(hf ? scv.z : scv.x), w1 = (u32)(hf ? scv.w : scv.y);
+            int a[4] = {qa.x, qa.y, qa.z, qa.w};
+            int b[4] = {qb.x, qb.y, qb.z, qb.w};
+            int hh[4] = {qh.x, qh.y, qh.z, qh.w};
+            int xs[4][4] = {{xv[0].x, xv[0].y, xv[0].z, xv[0].w},
+                            {xv[1].x, xv[1].y, xv[1].z, xv[1].w},
+                            {xv[2].x, xv[2].y, xv[2].z, xv[2].w},
+                            {xv[3].x, xv[3].y, xv[3].z, xv[3].w}};
+            float v = 0.0f;
+#pragma unroll
+            for (int k = 0; k < 4; k++) {
+                int sum = 0;
+#pragma unroll
+                for (int m = 0; m < 4; m++) {
+                    int src = (k & 1) ? b[m] : a[m];
+                    int lo = (src >> (4 * (k >> 1))) & 0x0F0F0F0F;
+                    int hi = ((hh[m] >> (2 * k)) & 0x03030303) << 4;
+                    int qv = ((((lo | hi) | 0x80808080) - 0x20202020) ^ 0x80808080);
+                    sum = dp4a(qv, xs[k][m], sum);
+                }
+                // Scale of sub-block k at positions l..l+16: byte (l / 16) + 2k of the half.
+                u32 wsc = k < 2 ? w0 : w1;
+                int sc = (int)(signed char)((wsc >> (8 * ((p & 1) + 2 * (k & 1)))) & 0xff);
+                v += (float)sc * dx[k] * (float)sum;
+            }
+            acc[r] += d * v;
+        }
+    }
+#pragma unroll
+    for (int r = 0; r < R; r++) {
+        float a = warp_sum(acc[r]);
+        if (lane == 0 && r0 + r < rows) mmv_store(out, out_stride, t, r0 + r, a, bias, accumulate);
+    }
+}
+
+#define MMV2(T, R)                                                                             \
+    extern "C" __global__ void mmv2_##T##_r##R(const u8* w, int rows, int nchunks,             \
+                                               i64 row_bytes, const int* xq,                   \
+                                               const float2* xds, float* out, int out_stride,  \
+                                               const float* bias, int accumulate) {            \
+        mmv2_##T<R>(w, rows, nchunks, row_bytes, xq, xds, out, out_stride, bias, accumulate);  \
+    }
+
+MMV2(q4_k, 1) MMV2(q4_k, 2) MMV2(q4_k, 4) MMV2(q6_k, 1) MMV2(q6_k, 2) MMV2(q6_k, 4)
+
 // Whole matrix to f16 (for cuBLAS): a thread per 8 values (one 16-byte store), grid
 // ceil(rows * nchunks / 64), block 256. Embedding rows of `tokens` to f32: grid
 // (ceil(nchunks / 8), tokens), block 256.
 #define DEQUANT(T)                                                                             \
     extern "C" __global__ void dequant_##T(const u8* w, int rows, int nchunks, i64 row_bytes,  \
                                            u16* out) {                                         \
+        pdl_enter();                                                                           \
         i64 g = (i64)blockIdx.x * blockDim.x + threadIdx.x;                                    \
         if (g >= (i64)rows * nchunks * 4) return;                                              \
         i64 chunk = g >> 2;                                                                    \
@@ -606,6 +952,7 @@ __device__ __forceinline__ float val_f32(const u8* row, int, int c, int l) {
     }                                                                                          \
     extern "C" __global__ void embed_##T(const u8* w, int nchunks, i64 row_bytes,              \
                                          const int* tokens, float* out) {                      \
+        pdl_enter();                                                                           \
         int c = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);                           \
         if (c >= nchunks) return;                                                              \
         int t = blockIdx.y, l = threadIdx.x & 31;                                              \

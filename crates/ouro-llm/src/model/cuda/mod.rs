@@ -2,7 +2,8 @@
 //!
 //! Weights are uploaded as they are in the file (quantized blocks); the KV cache is f16 on
 //! the GPU. Decode multiplies each quantized matrix with q8 activations in a warp-per-row
-//! kernel (integer dot products, like llama.cpp's mmvq); prompts of more than
+//! kernel (integer dot products, like llama.cpp's mmvq; the K-quants' kernels give each
+//! warp several rows and each lane 16-byte slices of them); prompts of more than
 //! [`GEMM_MIN_TOKENS`] tokens dequantize each matrix to f16 and multiply with cuBLAS
 //! (f32 accumulation; F32 matrices stay on the mat-vec kernel, one token per grid row).
 //! Attention is split-K over the cache for one query or many. Only the position and token
@@ -10,6 +11,9 @@
 //! per sequence as a CUDA graph and replayed after that (`OURO_CUDA_GRAPH=off` launches
 //! kernel by kernel instead): the kernels read the position from device memory, and the
 //! attention grid covers the cache's whole capacity, so one recording serves every step.
+//! On Hopper and later every kernel is launched with programmatic dependent launch
+//! (`OURO_CUDA_PDL=off` turns it off): a kernel starts while the previous one drains, and
+//! the K-quant mat-vec kernels prefetch their weights into L2 before waiting for their input.
 
 mod kernels;
 mod weights;
@@ -23,7 +27,7 @@ use ouro_compute::cuda::{Blas, CudaDevice, CudaError, DeviceBuffer, DevicePool, 
 use super::config::ModelConfig;
 use super::{Logits, MAX_BATCH, Model, ModelError};
 use crate::GgmlType;
-use kernels::{ATT_Q, ATT_SPLIT, Arg, Kernels, MAX_HD, uses_q8};
+use kernels::{ATT_Q, ATT_SPLIT, Arg, KQ_WARPS, Kernels, MAX_HD, uses_q8};
 use weights::{Linear, upload_f32, upload_linear};
 
 pub use kernels::SOURCE as KERNEL_SOURCE;
@@ -493,8 +497,13 @@ impl CudaModel {
                     Arg::F32(theta_scale),
                 ],
             )?;
+            // One query: the decode kernel (same arguments and outputs).
+            let attn = match &self.k.attn_decode {
+                Some(f) if n == 1 => f,
+                _ => &self.k.attn_split,
+            };
             self.k.launch(
-                &self.k.attn_split,
+                attn,
                 (c.n_head as u32, grid1(n, ATT_Q), n_splits as u32),
                 128,
                 &[
@@ -684,7 +693,12 @@ impl CudaModel {
                 }
                 continue;
             }
-            let grid = (grid1(p.rows, 4), n as u32, 1);
+            // The K-quants' second kernels take KQ_WARPS warps of `r` rows each per block.
+            let (mmv, rows_per_block) = match &tk.mmv2 {
+                Some((f, r)) => (f, (KQ_WARPS * r) as usize),
+                None => (&tk.mmv, 4),
+            };
+            let grid = (grid1(p.rows, rows_per_block), n as u32, 1);
             let head = [
                 Arg::Ptr(p.data.ptr()),
                 Arg::I32(p.rows as i32),
@@ -708,7 +722,7 @@ impl CudaModel {
                     .chain(tail)
                     .collect()
             };
-            self.k.launch(&tk.mmv, grid, 128, &args)?;
+            self.k.launch(mmv, grid, 128, &args)?;
         }
         Ok(())
     }

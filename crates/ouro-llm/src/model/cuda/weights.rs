@@ -1,5 +1,6 @@
 //! The model's tensors on the GPU: quantized matrices as their blocks (the legacy types'
-//! rows split into block heads and quant arrays, see [`SplitLayout`]), matrices that share
+//! rows split into block heads and quant arrays, see [`SplitLayout`], and q6_K's rearranged
+//! likewise, see [`Q6kLayout`]), matrices that share
 //! an input (Q, K and V; gate and up) placed back to back when their types match, so one
 //! kernel launch computes them all; norm weights and biases as f32.
 
@@ -98,9 +99,77 @@ impl SplitLayout {
     }
 }
 
-/// Uploads `src` (whole rows of `ty`, each `cols` wide) at `offset` of `data`, split as
-/// [`SplitLayout`] says for the legacy types (spread over the CPU's cores, rows at a time);
-/// returns the bytes written.
+/// How the rows of q6_K matrices are laid out on the GPU: the row's super-blocks' 16 scale
+/// bytes side by side, then their f16 scales `d` (padded to 16 bytes), then their 192 quant
+/// bytes (`ql` then `qh`, as in the file), so that the kernels load quants and scales 16
+/// bytes at a time (a file's 210-byte super-blocks only allow 2-byte loads). kernels.cu's
+/// `q6_qoff()` addresses the same layout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Q6kLayout;
+
+impl Q6kLayout {
+    /// Bytes of one rearranged row of `blocks` super-blocks (a multiple of 16).
+    pub fn row_bytes(self, blocks: usize) -> usize {
+        16 * blocks + (2 * blocks).next_multiple_of(16) + 192 * blocks
+    }
+
+    /// Rearranges whole rows of file super-blocks (`src`, rows of `blocks` super-blocks of
+    /// 210 bytes) into `dst`, rows of [`Self::row_bytes`]; padding bytes are zero.
+    pub fn convert_rows(self, src: &[u8], blocks: usize, dst: &mut [u8]) {
+        let (in_row, out_row) = (blocks * 210, self.row_bytes(blocks));
+        let quants_at = out_row - 192 * blocks;
+        for (s, d) in src.chunks_exact(in_row).zip(dst.chunks_exact_mut(out_row)) {
+            let (heads, quants) = d.split_at_mut(quants_at);
+            let (scales, ds) = heads.split_at_mut(16 * blocks);
+            ds.fill(0);
+            for (i, b) in s.chunks_exact(210).enumerate() {
+                quants[192 * i..][..192].copy_from_slice(&b[..192]);
+                scales[16 * i..][..16].copy_from_slice(&b[192..208]);
+                ds[2 * i..][..2].copy_from_slice(&b[208..210]);
+            }
+        }
+    }
+}
+
+/// How a matrix type's rows are stored on the GPU.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RowLayout {
+    /// As in the file.
+    File,
+    Split(SplitLayout),
+    Q6k(Q6kLayout),
+}
+
+impl RowLayout {
+    fn of(ty: GgmlType) -> RowLayout {
+        match (SplitLayout::of(ty), ty) {
+            (Some(l), _) => RowLayout::Split(l),
+            (None, GgmlType::Q6K) => RowLayout::Q6k(Q6kLayout),
+            _ => RowLayout::File,
+        }
+    }
+
+    /// Bytes of one GPU row of `blocks` blocks, or `None` when rows stay as in the file.
+    fn row_bytes(self, blocks: usize) -> Option<usize> {
+        match self {
+            RowLayout::File => None,
+            RowLayout::Split(l) => Some(l.row_bytes(blocks)),
+            RowLayout::Q6k(l) => Some(l.row_bytes(blocks)),
+        }
+    }
+
+    fn convert_rows(self, src: &[u8], blocks: usize, dst: &mut [u8]) {
+        match self {
+            RowLayout::File => dst.copy_from_slice(src),
+            RowLayout::Split(l) => l.split_rows(src, blocks, dst),
+            RowLayout::Q6k(l) => l.convert_rows(src, blocks, dst),
+        }
+    }
+}
+
+/// Uploads `src` (whole rows of `ty`, each `cols` wide) at `offset` of `data`, rearranged
+/// as [`SplitLayout`] and [`Q6kLayout`] say for their types (spread over the CPU's cores,
+/// rows at a time); returns the bytes written.
 fn upload_rows(
     data: &mut DeviceBuffer,
     offset: usize,
@@ -108,12 +177,13 @@ fn upload_rows(
     ty: GgmlType,
     cols: usize,
 ) -> Result<usize, CudaError> {
-    let Some(layout) = SplitLayout::of(ty) else {
+    let layout = RowLayout::of(ty);
+    let blocks = cols / ty.block_size();
+    let Some(out_row) = layout.row_bytes(blocks) else {
         data.upload(offset, src)?;
         return Ok(src.len());
     };
-    let blocks = cols / ty.block_size();
-    let (in_row, out_row) = (blocks * layout.block(), layout.row_bytes(blocks));
+    let in_row = blocks * ty.type_size();
     let rows = src.len() / in_row.max(1);
     let mut split = vec![0u8; rows * out_row];
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -123,7 +193,7 @@ fn upload_rows(
             .chunks(per * in_row)
             .zip(split.chunks_mut(per * out_row))
         {
-            scope.spawn(move || layout.split_rows(s, blocks, d));
+            scope.spawn(move || layout.convert_rows(s, blocks, d));
         }
     });
     data.upload(offset, &split)?;
@@ -167,8 +237,8 @@ pub fn upload_linear(
             .map(|(m, _)| m.view(file))
             .collect::<Result<Vec<_>, ModelError>>()?;
         let rows: usize = group.iter().map(|(m, _)| m.rows).sum();
-        let total = match SplitLayout::of(ty) {
-            Some(layout) => rows * layout.row_bytes(cols / ty.block_size()),
+        let total = match RowLayout::of(ty).row_bytes(cols / ty.block_size()) {
+            Some(row_bytes) => rows * row_bytes,
             None => views.iter().map(|v| v.data.len()).sum(),
         };
         let mut data = pool.buffer(total)?;
@@ -256,5 +326,37 @@ mod tests {
             assert_eq!(layout.block(), ty.type_size(), "{ty}");
         }
         assert_eq!(SplitLayout::of(GgmlType::Q4K), None);
+        assert_eq!(RowLayout::of(GgmlType::Q4K), RowLayout::File);
+        assert_eq!(Q6kLayout.row_bytes(16), 16 * 210);
+        assert_eq!(Q6kLayout.row_bytes(43) % 16, 0);
+    }
+
+    #[test]
+    fn q6k_rows_put_scales_then_d_then_quants() {
+        // Two rows of three 210-byte super-blocks: ql/qh bytes 10 * r + b, scales
+        // 100 + 10 * r + b, d 200 + 10 * r + b.
+        let block = |r: u8, b: u8| {
+            let mut v = vec![10 * r + b; 192];
+            v.extend([100 + 10 * r + b; 16]);
+            v.extend([200 + 10 * r + b; 2]);
+            v
+        };
+        let src: Vec<u8> = (0..2u8)
+            .flat_map(|r| (0..3u8).flat_map(move |b| block(r, b)))
+            .collect();
+        let row = Q6kLayout.row_bytes(3);
+        assert_eq!(row, 48 + 16 + 576);
+        let mut dst = vec![0xAAu8; 2 * row];
+        Q6kLayout.convert_rows(&src, 3, &mut dst);
+        for r in 0..2u8 {
+            let d = &dst[r as usize * row..][..row];
+            for b in 0..3u8 {
+                let i = b as usize;
+                assert!(d[16 * i..][..16].iter().all(|&x| x == 100 + 10 * r + b));
+                assert_eq!(&d[48 + 2 * i..][..2], &[200 + 10 * r + b; 2]);
+                assert!(d[64 + 192 * i..][..192].iter().all(|&x| x == 10 * r + b));
+            }
+            assert!(d[54..64].iter().all(|&x| x == 0), "padding is zeroed");
+        }
     }
 }
