@@ -260,6 +260,9 @@ fn identifiers(task: &str) -> Vec<String> {
 struct Score {
     points: u32,
     lines: BTreeSet<usize>,
+    /// The lines among `lines` that define a name from the task (`def`, `fn`, `class`,
+    /// `function`, an assignment): shown first when a large file's windows do not all fit.
+    defs: BTreeSet<usize>,
     why: Vec<&'static str>,
 }
 
@@ -274,6 +277,13 @@ pub fn locate(request: &LocateRequest<'_>) -> Located {
         if !s.why.contains(&why) {
             s.why.push(why);
         }
+    };
+    let mut definitions: BTreeMap<String, BTreeSet<usize>> = BTreeMap::new();
+    let mut add_defs = |path: &str, lines: &BTreeSet<usize>| {
+        definitions
+            .entry(path.to_string())
+            .or_default()
+            .extend(lines.iter().copied());
     };
     let none = BTreeSet::new();
     for input in request.inputs {
@@ -299,9 +309,10 @@ pub fn locate(request: &LocateRequest<'_>) -> Located {
     for (file, text) in &texts {
         let mut points = 0;
         let mut lines = BTreeSet::new();
+        let mut defs = BTreeSet::new();
         for (n, line) in text.lines().enumerate() {
             for name in &names {
-                if let Some(at) = line.find(name.as_str()) {
+                if let Some(at) = find_word(line, name) {
                     let defines = line[..at].trim_end().ends_with("def")
                         || line[..at].trim_end().ends_with("fn")
                         || line[..at].trim_end().ends_with("function")
@@ -309,11 +320,15 @@ pub fn locate(request: &LocateRequest<'_>) -> Located {
                         || line[at + name.len()..].trim_start().starts_with('=');
                     points += if defines { 20 } else { 2 };
                     lines.insert(n + 1);
+                    if defines {
+                        defs.insert(n + 1);
+                    }
                 }
             }
         }
         if points > 0 {
             add(file, points.min(150), "uses names from the task", &lines);
+            add_defs(file, &defs);
         }
     }
     // A small repository is shown whole: every source file is a candidate.
@@ -327,6 +342,11 @@ pub fn locate(request: &LocateRequest<'_>) -> Located {
             if !is_test_file(file) && !BUILD_FILES.iter().any(|b| file.ends_with(b)) {
                 add(file, 1, "part of a small repository", &none);
             }
+        }
+    }
+    for (file, lines) in definitions {
+        if let Some(score) = scores.get_mut(&file) {
+            score.defs = lines;
         }
     }
     let mut ranked: Vec<(String, Score)> = scores.into_iter().collect();
@@ -399,12 +419,11 @@ fn select(
                 shown: None,
             });
         } else {
-            let runs = windows(&text, &score.lines);
-            let shown: usize = shown_chars(&text, &runs);
-            if runs.is_empty() || shown > left {
+            let runs = fitting_windows(&text, score, left);
+            if runs.is_empty() {
                 continue;
             }
-            used += shown;
+            used += shown_chars(&text, &runs);
             located.editable.push(EditableFile {
                 path: path.clone(),
                 text,
@@ -416,6 +435,42 @@ fn select(
             .push(format!("{path}: {}", score.why.join(", ")));
     }
     located
+}
+
+/// The windows of a large file that fit in `budget` characters: around every line that
+/// matters if they fit, else around the definitions of the task's names, else as many of
+/// those (definitions first, then the other lines, each in file order) as fit.
+fn fitting_windows(text: &str, score: &Score, budget: usize) -> Vec<(usize, usize)> {
+    let all = windows(text, &score.lines);
+    if shown_chars(text, &all) <= budget {
+        return all;
+    }
+    let defs = windows(text, &score.defs);
+    if !defs.is_empty() && shown_chars(text, &defs) <= budget {
+        return defs;
+    }
+    let others: BTreeSet<usize> = score.lines.difference(&score.defs).copied().collect();
+    let mut kept: Vec<(usize, usize)> = Vec::new();
+    let mut used = 0;
+    for run in defs.into_iter().chain(windows(text, &others)) {
+        let chars = shown_chars(text, &[run]);
+        let overlaps = kept.iter().any(|&(a, b)| run.0 < b && a < run.1);
+        if !overlaps && used + chars <= budget {
+            used += chars;
+            kept.push(run);
+        }
+    }
+    kept.sort_unstable();
+    kept
+}
+
+/// Where `name` occurs in `line` as a whole identifier (not inside a longer one).
+fn find_word(line: &str, name: &str) -> Option<usize> {
+    let ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    line.match_indices(name).map(|(at, _)| at).find(|&at| {
+        !line[..at].chars().next_back().is_some_and(ident)
+            && !line[at + name.len()..].chars().next().is_some_and(ident)
+    })
 }
 
 /// Runs of lines (0-based, end exclusive) around the 1-based `lines`, merged.
@@ -530,6 +585,45 @@ mod tests {
         for path in ["src/lib.rs", "latest.py", "contest/x.js"] {
             assert!(!is_test_file(path), "{path}");
         }
+    }
+
+    #[test]
+    fn a_large_module_shows_the_definition_the_task_names() {
+        let dir = tempfile::tempdir().unwrap();
+        // Many functions whose names contain the task's `split`, and `split_at` among them:
+        // every window does not fit, the one around the definition does.
+        let mut module = String::from("import itertools\n\n");
+        for i in 0..120 {
+            module.push_str(&format!(
+                "def split_v{i}(iterable, pred):\n    \"\"\"Split variant {i}.\"\"\"\n    for x in iterable:\n        yield x.split()\n\n"
+            ));
+            if i == 60 {
+                module.push_str("def split_at(iterable, pred, maxsplit=-1):\n    buf = []\n    for item in iterable:\n        if pred(item) and maxsplit != 0:\n            yield buf\n            maxsplit -= 1\n        buf.append(item)\n    yield buf\n\n");
+            }
+        }
+        std::fs::create_dir(dir.path().join("pkg")).unwrap();
+        std::fs::write(dir.path().join("pkg/more.py"), &module).unwrap();
+        let task =
+            "`pkg.split_at(range(10), pred, maxsplit=2)` splits once too often, unlike str.split";
+        let located = locate(&LocateRequest {
+            budget_chars: 3000,
+            ..request(dir.path(), task, None)
+        });
+        let file = located.editable.first().expect("the module is editable");
+        assert_eq!(file.path, "pkg/more.py");
+        let runs = file.shown.as_ref().expect("shown in windows");
+        let lines: Vec<&str> = module.lines().collect();
+        let shown: Vec<&str> = runs
+            .iter()
+            .flat_map(|&(a, b)| lines[a..b].iter().copied())
+            .collect();
+        assert!(
+            shown.iter().any(|l| l.starts_with("def split_at(")),
+            "{runs:?}"
+        );
+        // `split` is not found inside `split_v3`: only whole identifiers count.
+        assert_eq!(find_word("def split_v3(x):", "split"), None);
+        assert_eq!(find_word("    yield x.split()", "split"), Some(12));
     }
 
     #[test]
