@@ -185,7 +185,7 @@ impl Coder for RepairCoder {
             .collect();
         // The files the task's tests run are shown, never edited (the loop drops such
         // edits anyway).
-        let test_files = ouro_core::paths::files_named_in(&ctx.task.tests, ctx.worktree);
+        let test_files = ouro_core::paths::test_scripts_in(&ctx.task.tests, ctx.worktree);
         let request = RepairRequest {
             root: ctx.worktree,
             title: &ctx.task.title,

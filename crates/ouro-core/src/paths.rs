@@ -177,29 +177,75 @@ mod tests {
     }
 }
 
-/// The files of `root` that the shell command lines `commands` name (`python3 repro.py`,
-/// `node test.js`, `bash tests/run.sh`, `pytest tests/test_a.py::test_b`): each word (split
-/// at whitespace and shell operators, quotes and a leading `./` removed, a pytest `::node`
-/// suffix cut) that is a relative path to an existing regular file inside `root`. These are a
-/// task's tests: the loop never lets a change edit them. Sorted, without repeats.
-pub fn files_named_in(commands: &[String], root: &Path) -> Vec<String> {
+/// Programs that run the script they are given first (`python3 repro.py`, `node test.js`).
+const INTERPRETERS: &[&str] = &[
+    "python", "python3", "python2", "node", "nodejs", "deno", "bun", "bash", "sh", "dash", "zsh",
+    "ksh", "ruby", "perl", "php", "lua", "Rscript", "tsx", "ts-node",
+];
+
+/// Test runners that run every file they are given (`pytest tests/a.py tests/b.py`).
+const RUNNERS: &[&str] = &[
+    "pytest", "py.test", "jest", "mocha", "vitest", "bats", "rspec", "ava", "tap",
+];
+
+/// Words that run the command after them (`env X=1 cmd`, `time cmd`).
+const WRAPPERS: &[&str] = &["env", "time", "exec", "nice", "command", "xvfb-run"];
+
+/// The scripts of `root` that the shell command lines `commands` run: the program of each
+/// simple command when it is a file of `root` (`./check.sh`), the script an interpreter is
+/// given (`python3 repro.py`, `node test.js`, `bash tests/run.sh`) and the files a test runner
+/// is given (`pytest tests/test_a.py::test_b`, `python3 -m pytest tests/test_a.py`). Files a
+/// command only reads (`grep -q x conf.txt`, `test -f a`) are data, not scripts. These are a
+/// task's tests: the loop never lets a change edit them. Relative, sorted, without repeats.
+pub fn test_scripts_in(commands: &[String], root: &Path) -> Vec<String> {
     let Ok(root) = root.canonicalize() else {
         return Vec::new();
     };
-    let mut files: Vec<String> = commands
-        .iter()
-        .flat_map(|c| c.split(|ch: char| ch.is_whitespace() || ";|&()<>`".contains(ch)))
-        .map(|word| word.trim_matches(|ch| ch == '\'' || ch == '"'))
-        .map(|word| word.split("::").next().unwrap_or(word))
-        .map(|word| word.strip_prefix("./").unwrap_or(word))
-        .filter(|word| !word.is_empty() && !word.starts_with('-') && !word.starts_with('/'))
-        .filter(|word| {
-            root.join(word)
+    let is_file = |word: &str| {
+        !word.is_empty()
+            && !word.starts_with('/')
+            && root
+                .join(word)
                 .canonicalize()
                 .is_ok_and(|p| p.starts_with(&root) && p.is_file())
-        })
-        .map(str::to_string)
-        .collect();
+    };
+    let clean = |word: &str| -> String {
+        let word = word.trim_matches(|ch| ch == '\'' || ch == '"');
+        let word = word.split("::").next().unwrap_or(word);
+        word.strip_prefix("./").unwrap_or(word).to_string()
+    };
+    let mut files = Vec::new();
+    for simple in commands
+        .iter()
+        .flat_map(|c| c.split(|ch: char| ";|&()`\n".contains(ch)))
+    {
+        let words: Vec<String> = simple.split_whitespace().map(clean).collect();
+        let mut rest = words
+            .iter()
+            .skip_while(|w| w.contains('=') || WRAPPERS.contains(&w.as_str()));
+        let Some(program) = rest.next() else {
+            continue;
+        };
+        if is_file(program) {
+            files.push(program.clone());
+            continue;
+        }
+        let name = program.rsplit('/').next().unwrap_or(program);
+        let args: Vec<&String> = rest.collect();
+        let runner = RUNNERS.contains(&name)
+            || (INTERPRETERS.contains(&name)
+                && args
+                    .windows(2)
+                    .any(|w| w[0] == "-m" && RUNNERS.contains(&w[1].as_str())));
+        if runner {
+            files.extend(args.iter().filter(|a| is_file(a)).map(|a| a.to_string()));
+        } else if INTERPRETERS.contains(&name)
+            && let Some(script) = args.iter().find(|a| !a.starts_with('-'))
+            && is_file(script)
+        {
+            files.push(script.to_string());
+        }
+    }
     files.sort();
     files.dedup();
     files
@@ -210,25 +256,43 @@ mod files_named_tests {
     use super::*;
 
     #[test]
-    fn the_files_a_test_command_runs_are_found() {
+    fn the_scripts_a_test_command_runs_are_found_and_data_files_are_not() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
         std::fs::create_dir(root.join("tests")).unwrap();
-        for f in ["repro.py", "test.js", "tests/test_a.py", "tests/run.sh"] {
+        for f in [
+            "repro.py",
+            "test.js",
+            "tests/test_a.py",
+            "tests/run.sh",
+            "check.sh",
+            "conf.txt",
+            "keep.txt",
+            "t2.py",
+        ] {
             std::fs::write(root.join(f), "").unwrap();
         }
         let commands = [
             "python3 repro.py".to_string(),
             "node ./test.js && echo ok".into(),
             "pytest -q 'tests/test_a.py::test_b'".into(),
-            "cd tests && bash run.sh; bash tests/run.sh".into(),
+            "bash tests/run.sh; ./check.sh".into(),
+            "env CI=1 python3 -m pytest t2.py".into(),
+            "grep -q version conf.txt || test -f keep.txt".into(),
             "cargo test --quiet".into(),
             "cat /etc/passwd ../outside.py tests".into(),
         ];
         assert_eq!(
-            files_named_in(&commands, root),
-            ["repro.py", "test.js", "tests/run.sh", "tests/test_a.py"]
+            test_scripts_in(&commands, root),
+            [
+                "check.sh",
+                "repro.py",
+                "t2.py",
+                "test.js",
+                "tests/run.sh",
+                "tests/test_a.py"
+            ]
         );
-        assert!(files_named_in(&commands, &root.join("missing")).is_empty());
+        assert!(test_scripts_in(&commands, &root.join("missing")).is_empty());
     }
 }

@@ -185,7 +185,7 @@ impl TaskRun<'_> {
             .worktree_add(&self.worktree, &self.branch, &base)?;
         let max = shared.config.max_attempts;
         // The files the tests run are the specification: a change may not edit them.
-        let test_files = ouro_core::paths::files_named_in(&self.commands, &self.worktree);
+        let test_files = ouro_core::paths::test_scripts_in(&self.commands, &self.worktree);
         let baseline = self.baseline()?;
         if self.cancelled() {
             return Ok(RunOutcome::Interrupted);

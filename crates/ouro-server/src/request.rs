@@ -112,6 +112,15 @@ pub struct Sampling {
     pub logprobs: Option<Value>,
 }
 
+impl Sampling {
+    /// Whether a stream ends with a usage chunk (`stream_options.include_usage`).
+    fn include_usage(&self) -> bool {
+        self.stream_options
+            .as_ref()
+            .is_some_and(|o| o.include_usage)
+    }
+}
+
 /// `POST /v1/chat/completions`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct ChatRequest {
@@ -497,11 +506,7 @@ pub fn prepare_chat(
         choices,
         tools: if render_tools { specs } else { Vec::new() },
         stream: req.sampling.stream,
-        include_usage: req
-            .sampling
-            .stream_options
-            .as_ref()
-            .is_some_and(|o| o.include_usage),
+        include_usage: req.sampling.include_usage(),
     })
 }
 
@@ -551,10 +556,6 @@ pub fn prepare_completion(
         choices,
         tools: Vec::new(),
         stream: req.sampling.stream,
-        include_usage: req
-            .sampling
-            .stream_options
-            .as_ref()
-            .is_some_and(|o| o.include_usage),
+        include_usage: req.sampling.include_usage(),
     })
 }

@@ -92,7 +92,7 @@ pub struct RepairRequest<'a> {
     /// The failing test output before any change.
     pub failure: Option<&'a str>,
     /// Files the task's test commands run (reference only; see
-    /// [`ouro_core::paths::files_named_in`]).
+    /// [`ouro_core::paths::test_scripts_in`]).
     pub test_files: &'a [String],
     /// This run's earlier attempts.
     pub previous: &'a [PreviousAttempt],

@@ -57,7 +57,7 @@ pub fn is_artifact(path: &str) -> bool {
 /// Drops from the change staged in `wt` the protected paths ([`ouro_sandbox::protected`]:
 /// `ouro.toml`, `AGENTS.md`, `.ouro*`, ...): a change may never carry the loop's settings
 /// or the next agent's instructions to the target branch; and edits of `test_files`, the
-/// files the task's test commands run (see [`ouro_core::paths::files_named_in`]): a change
+/// files the task's test commands run (see [`ouro_core::paths::test_scripts_in`]): a change
 /// that passes by rewriting its test proves nothing. Returns what was dropped.
 pub fn drop_protected(
     git: &Git,
