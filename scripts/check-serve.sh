@@ -14,8 +14,8 @@ if ! PYTHONPATH=$site python3 -c "import openai" 2>/dev/null; then
     python3 -c "import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])" "$w" "$site"
   done
 fi
-ouro=target/release/ouro
-[ -x "$ouro" ] || cargo build --release --quiet -p ouro-cli
+cargo build --release --quiet -p ouro-cli
+ouro="${CARGO_TARGET_DIR:-target}/release/ouro"
 port=$(python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
 log=$(mktemp)
 "$ouro" serve --port "$port" --parallel 2 >"$log" 2>&1 &
