@@ -397,7 +397,10 @@ impl Worker {
                 return;
             };
             self.stats.queued.fetch_sub(1, Ordering::Relaxed);
-            let sequence = self.engine.new_sequence(self.limits.n_ctx);
+            // The cache holds what this request can use, not the whole context: the prompt,
+            // the reply's most tokens and the one position sampling looks past.
+            let needed = job.request.prompt_tokens.len() + job.request.opts.max_tokens + 1;
+            let sequence = self.engine.new_sequence(needed.min(self.limits.n_ctx));
             match sequence {
                 Ok(Sequence::Cpu(state)) => match Decoder::new(
                     &self.engine,
