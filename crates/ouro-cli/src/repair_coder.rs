@@ -183,16 +183,14 @@ impl Coder for RepairCoder {
             .take(CANDIDATES as usize - 1)
             .map(|attempt| self.sampling(attempt))
             .collect();
-        // The files the task's tests run are shown, never edited (the loop drops such
-        // edits anyway).
-        let test_files = ouro_core::paths::test_scripts_in(&ctx.task.tests, ctx.worktree);
         let request = RepairRequest {
             root: ctx.worktree,
             title: &ctx.task.title,
             description: &ctx.task.description,
             inputs: &ctx.task.inputs,
             failure: ctx.baseline_failure,
-            test_files: &test_files,
+            // Shown, never edited (the loop drops such edits anyway).
+            test_files: ctx.test_files,
             // Every attempt is asked the same (cached) prompt and only the sampling differs:
             // on the suite, fresh samples of the first prompt fixed more per second than
             // prompts that also showed the earlier attempts' failed changes (which small

@@ -314,16 +314,13 @@ impl Running {
         let generation_time = self
             .generation_started
             .map_or(Duration::ZERO, |at| at.elapsed());
-        let generation = Generation {
-            prompt_tokens: self.job.request.prompt_tokens.len(),
-            tokens: self.decoder.tokens,
-            text: self.decoder.text,
-            stop_reason: reason,
-            prompt_time: self.prompt_time,
+        let generation = crate::candidates::generation(
+            self.job.request.prompt_tokens.len(),
+            self.decoder,
+            reason,
+            self.prompt_time,
             generation_time,
-            drafted: 0,
-            accepted: 0,
-        };
+        );
         let _ = self.job.events.send(Event::Done(Ok(generation)));
     }
 }

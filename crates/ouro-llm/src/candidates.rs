@@ -194,7 +194,8 @@ impl Engine {
     }
 }
 
-fn generation(
+/// The result of a decoder that ended with `stop_reason`.
+pub(crate) fn generation(
     prompt_tokens: usize,
     decoder: Decoder,
     stop_reason: StopReason,

@@ -27,6 +27,9 @@ pub struct AttemptContext<'a> {
     pub baseline_failure: Option<&'a str>,
     /// This run's earlier attempts, oldest first.
     pub history: &'a [PriorAttempt],
+    /// The scripts the tests run ([`ouro_core::paths::test_scripts_in`]): edits of them are
+    /// dropped from every change, so a coder should only read them.
+    pub test_files: &'a [String],
     /// The same errors, in a file.
     pub feedback_file: Option<&'a Path>,
     /// Where to write the transcript of this attempt.

@@ -215,6 +215,7 @@ impl TaskRun<'_> {
                 feedback_file: feedback.as_ref().map(|_| feedback_file.as_path()),
                 baseline_failure: baseline.as_deref(),
                 history: &history,
+                test_files: &test_files,
                 transcript: &self.file(format!("coder-{attempt}.log")),
                 cancel: &self.cancel,
             })?;
