@@ -36,6 +36,9 @@ pub enum LlmCommand {
     Synth(crate::llm_synth::SynthArgs),
     /// Compare the engine on a GPU with the CPU: logits error and greedy-token agreement.
     Compare(CompareArgs),
+    /// Score a text: each token's log-probability after the text before it, and the token
+    /// the model expected there.
+    Score(ScoreArgs),
 }
 
 /// Where the model is and how many threads run it.
@@ -238,11 +241,26 @@ pub struct CompareArgs {
     json: bool,
 }
 
+#[derive(Args)]
+pub struct ScoreArgs {
+    /// The text to score (`-` reads standard input).
+    text: String,
+    #[command(flatten)]
+    model: ModelArgs,
+    /// Context before the text, not scored (special tokens in it are parsed).
+    #[arg(long, default_value = "")]
+    context: String,
+    /// Print JSON (one object per token) instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
 /// Runs one `ouro llm` subcommand.
 pub fn run(cmd: LlmCommand) -> Result<()> {
     match cmd {
         LlmCommand::Info { model, json } => info(model, json),
         LlmCommand::Generate(args) => generate(args),
+        LlmCommand::Score(args) => score(args),
         LlmCommand::Chat(args) => chat(args),
         LlmCommand::Bench(args) => run_bench(args),
         LlmCommand::Synth(args) => crate::llm_synth::run(args),
@@ -510,5 +528,46 @@ fn compare(args: CompareArgs) -> Result<()> {
     if !report.within_cpu_floor {
         bail!("GPU and CPU disagree beyond the tolerance and beyond the CPU's own noise floor");
     }
+    Ok(())
+}
+
+fn score(args: ScoreArgs) -> Result<()> {
+    let text = if args.text == "-" {
+        std::io::read_to_string(std::io::stdin()).context("reading the text from stdin")?
+    } else {
+        args.text.clone()
+    };
+    let engine = args.model.load()?;
+    let context = engine.tokenize_prompt(&args.context);
+    let mut tokens = context.clone();
+    tokens.extend(engine.tokenizer.encode(&text, false, false));
+    let cancel = cancel_on_ctrl_c()?;
+    let scores = engine.score(&tokens, context.len().max(1), &cancel)?;
+    let piece = |t: u32| String::from_utf8_lossy(&engine.tokenizer.token_to_piece(t)).into_owned();
+    let mut stdout = std::io::stdout().lock();
+    for s in &scores {
+        if args.json {
+            let row = serde_json::json!({
+                "token": s.token, "text": piece(s.token), "logprob": s.logprob,
+                "top": s.top, "top_text": piece(s.top), "top_logprob": s.top_logprob,
+            });
+            writeln!(stdout, "{row}")?;
+        } else {
+            writeln!(
+                stdout,
+                "{:>9.3}  {:<20} {:>9.3}  {:?}",
+                s.logprob,
+                format!("{:?}", piece(s.token)),
+                s.top_logprob,
+                piece(s.top)
+            )?;
+        }
+    }
+    let total: f32 = scores.iter().map(|s| s.logprob).sum();
+    eprintln!(
+        "{} tokens scored, mean log-probability {:.3}",
+        scores.len(),
+        total / scores.len().max(1) as f32
+    );
     Ok(())
 }

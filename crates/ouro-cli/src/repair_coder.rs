@@ -6,7 +6,9 @@
 //! per attempt), and a reply that repeats an earlier attempt's change or cannot be used is
 //! resampled at once. The first attempts edit only the task's inputs when it names any. When no
 //! file of the repository can be tied to the task, the attempt goes to the tool-calling
-//! agent instead, which can explore.
+//! agent instead, which can explore. The second attempt first sweeps the suspect lines (each
+//! put to the model as the wrong one, every candidate screened with the task's tests; see
+//! [`ouro_agent::repair::sweep`]) and samples a whole file only when no candidate passed.
 //!
 //! It lives in the binary, where the loop (which runs coders) meets the agent crate (which
 //! repairs), so that neither library depends on the other's layer.
@@ -36,6 +38,10 @@ const MAX_TEMPERATURE: f32 = 1.2;
 
 /// Attempts that may edit only the task's inputs when it names any.
 const FOCUSED_ATTEMPTS: u32 = 5;
+
+/// The attempt that starts with the line sweep: the first after the greedy whole-file
+/// reply failed.
+const SWEEP_ATTEMPT: u32 = 2;
 
 /// Replies decoded side by side when an attempt samples: its own and those of the next
 /// attempts asked the same prompt (see [`RepairRequest::later`]).
@@ -153,6 +159,52 @@ impl RepairCoder {
     }
 }
 
+/// A sweep's outcome when a candidate passed, with its change.
+type Swept = Option<(AttemptOutcome, Option<BTreeMap<String, String>>)>;
+
+/// The line sweep of [`SWEEP_ATTEMPT`], its candidates screened with the task's tests (see
+/// [`Repairer::sweep`]): the outcome when one passed (`None` to go on with a whole-file
+/// reply), and the tokens spent.
+fn sweep(
+    repairer: &Repairer,
+    request: &RepairRequest<'_>,
+    ctx: &AttemptContext<'_>,
+    stream: &mut dyn FnMut(&str),
+) -> Result<(Swept, TokenUsage), LoopError> {
+    stream("line sweep: each suspect line corrected in turn, the tests run on each\n");
+    let mut passes = || ctx.trial.run().is_ok_and(|report| report.passed());
+    let report = match repairer.sweep(request, &mut passes, ctx.cancel, stream) {
+        Ok(report) => report,
+        Err(e) => {
+            stream(&format!("line sweep failed: {e}\n"));
+            return Ok((None, TokenUsage::default()));
+        }
+    };
+    let usage = TokenUsage {
+        prompt: report.prompt_tokens as u64,
+        generated: report.generated_tokens as u64,
+    };
+    let json = serde_json::to_string(&report).map_err(|source| LoopError::Json {
+        context: "encode a line sweep report".into(),
+        source,
+    })?;
+    stream(&format!("{json}\n"));
+    if ctx.cancel.load(std::sync::atomic::Ordering::Relaxed) {
+        return Ok((Some((AttemptOutcome::Cancelled, None)), usage));
+    }
+    let outcome = report.passed.map(|fix| {
+        let summary = format!(
+            "corrected line {} of {} (line sweep: {} candidates from {} lines tested)",
+            fix.line + 1,
+            fix.path,
+            report.tried,
+            report.lines
+        );
+        (AttemptOutcome::Finished { summary }, Some(fix.change()))
+    });
+    Ok((outcome, usage))
+}
+
 fn io_error(path: &Path, e: std::io::Error) -> LoopError {
     LoopError::io("write the coder transcript", path, e)
 }
@@ -221,6 +273,14 @@ impl Coder for RepairCoder {
         let mut stream = |text: &str| {
             let _ = log.write_all(text.as_bytes());
         };
+        if ctx.attempt == SWEEP_ATTEMPT {
+            let (outcome, usage) = sweep(&repairer, &request, ctx, &mut stream)?;
+            self.usage += usage;
+            if let Some((outcome, change)) = outcome {
+                self.tried.extend(change);
+                return Ok(outcome);
+            }
+        }
         let result = repairer.attempt(&request, ctx.cancel, &mut stream);
         let _ = writeln!(log);
         if ctx.cancel.load(std::sync::atomic::Ordering::Relaxed) {

@@ -1,6 +1,6 @@
-//! Several replies to one prompt, decoded side by side (best-of-N sampling): the prompt is
-//! evaluated once, each candidate continues from a copy of its cache with its own sampler,
-//! grammar and stop strings, and every step runs one token of each unfinished candidate in
+//! Several replies decoded side by side (best-of-N sampling, or one prompt with several
+//! endings): the shared prompt is evaluated once, each candidate continues from a copy of
+//! its cache with its own prompt tokens, sampler, grammar and stop strings, and every step runs one token of each unfinished candidate in
 //! one forward pass ([`Model::forward_each`]), so the weights are read once for all of them.
 //! On a CPU whose decoding waits on memory, four candidates cost little more than one.
 //!
@@ -26,6 +26,15 @@ struct Candidate {
     stop: Option<StopReason>,
 }
 
+/// One reply to decode: the tokens that follow the shared prompt for it, and its sampling.
+#[derive(Debug, Clone)]
+pub struct Branch {
+    /// Prompt tokens of this reply only (none: it continues right after the shared ones).
+    pub tokens: Vec<u32>,
+    /// How it samples.
+    pub sampling: SamplingConfig,
+}
+
 impl Engine {
     /// Generates one reply to `prompt_tokens` for each of `samplings` (the rest of `opts`
     /// is shared; prompt-lookup drafts are not used), continuing `state` like
@@ -40,7 +49,32 @@ impl Engine {
         cancel: &AtomicBool,
         on_text: &mut dyn FnMut(usize, &str),
     ) -> Result<Vec<Generation>, EngineError> {
-        if prompt_tokens.is_empty() {
+        let branches: Vec<Branch> = samplings
+            .iter()
+            .map(|sampling| Branch {
+                tokens: Vec::new(),
+                sampling: sampling.clone(),
+            })
+            .collect();
+        self.generate_branches(state, prompt_tokens, &branches, opts, cancel, on_text)
+    }
+
+    /// Generates one reply per branch: `shared` is appended to `state`'s cache once (and
+    /// stays there), each branch continues from a copy of it with its own tokens and
+    /// sampling (the rest of `opts` is shared; prompt-lookup drafts are not used), and the
+    /// replies are decoded side by side. A reply's `prompt_tokens` counts its own branch's
+    /// tokens (the first reply's also the shared ones). A branch without tokens of its own
+    /// needs `shared` not to be empty.
+    pub fn generate_branches(
+        &self,
+        state: &mut Sequence,
+        shared: &[u32],
+        branches: &[Branch],
+        opts: &GenerateOptions,
+        cancel: &AtomicBool,
+        on_text: &mut dyn FnMut(usize, &str),
+    ) -> Result<Vec<Generation>, EngineError> {
+        if shared.is_empty() && branches.iter().any(|b| b.tokens.is_empty()) {
             return Err(EngineError::EmptyPrompt);
         }
         let opts = GenerateOptions {
@@ -49,10 +83,10 @@ impl Engine {
         };
         match state {
             Sequence::Cpu(cpu) => {
-                self.decode_side_by_side(cpu, prompt_tokens, &opts, samplings, cancel, on_text)
+                self.decode_side_by_side(cpu, shared, branches, &opts, cancel, on_text)
             }
             Sequence::Cuda(_) => {
-                self.decode_one_by_one(state, prompt_tokens, &opts, samplings, cancel, on_text)
+                self.decode_one_by_one(state, shared, branches, &opts, cancel, on_text)
             }
         }
     }
@@ -60,32 +94,54 @@ impl Engine {
     fn decode_side_by_side(
         &self,
         prompt_state: &mut State,
-        prompt_tokens: &[u32],
+        shared: &[u32],
+        branches: &[Branch],
         opts: &GenerateOptions,
-        samplings: &[SamplingConfig],
         cancel: &AtomicBool,
         on_text: &mut dyn FnMut(usize, &str),
     ) -> Result<Vec<Generation>, EngineError> {
         let started = Instant::now();
-        let first = self
-            .model
-            .forward(prompt_state, prompt_tokens, Logits::Last, &self.pool)?
-            .to_vec();
-        self.record_tokens(prompt_tokens.len());
-        let prompt_time = started.elapsed();
+        let mut last_row = Vec::new();
+        if !shared.is_empty() {
+            last_row = self
+                .model
+                .forward(prompt_state, shared, Logits::Last, &self.pool)?
+                .to_vec();
+            self.record_tokens(shared.len());
+        }
+        let mut candidates = Vec::with_capacity(branches.len());
+        let mut rows: Vec<f32> = Vec::new();
+        let mut prompt_times = Vec::with_capacity(branches.len());
+        for branch in branches {
+            let branch_started = Instant::now();
+            // A copy with room for this branch and its reply only.
+            let capacity = (prompt_state.pos() + branch.tokens.len() + opts.max_tokens + 1)
+                .min(prompt_state.capacity());
+            let mut state = self.model.fork_state_sized(prompt_state, capacity);
+            if branch.tokens.is_empty() {
+                rows.extend_from_slice(&last_row);
+            } else {
+                let logits =
+                    self.model
+                        .forward(&mut state, &branch.tokens, Logits::Last, &self.pool)?;
+                rows.extend_from_slice(logits);
+                self.record_tokens(branch.tokens.len());
+            }
+            let prompt: Vec<u32> = shared.iter().chain(&branch.tokens).copied().collect();
+            candidates.push(Candidate {
+                decoder: Decoder::new(self, opts, branch.sampling.clone(), &prompt)?,
+                state,
+                stop: None,
+            });
+            prompt_times.push(branch_started.elapsed());
+        }
+        // The shared prompt's time goes to the first reply.
+        let branch_time: Duration = prompt_times.iter().sum();
+        if let Some(first) = prompt_times.first_mut() {
+            *first += started.elapsed().saturating_sub(branch_time);
+        }
         let gen_started = Instant::now();
-        let n_vocab = first.len();
-        let mut candidates = samplings
-            .iter()
-            .map(|sampling| {
-                Ok(Candidate {
-                    decoder: Decoder::new(self, opts, sampling.clone(), prompt_tokens)?,
-                    state: self.model.fork_state(prompt_state),
-                    stop: None,
-                })
-            })
-            .collect::<Result<Vec<_>, EngineError>>()?;
-        let mut rows: Vec<f32> = first.repeat(candidates.len());
+        let n_vocab = rows.len() / branches.len().max(1);
         // Which candidate each row of `rows` belongs to.
         let mut row_of: Vec<usize> = (0..candidates.len()).collect();
         let mut scratch = BatchScratch::default();
@@ -139,57 +195,62 @@ impl Engine {
         let generation_time = gen_started.elapsed();
         Ok(candidates
             .into_iter()
+            .zip(branches)
+            .zip(prompt_times)
             .enumerate()
-            .map(|(i, mut c)| {
+            .map(|(i, ((mut c, branch), prompt_time))| {
                 let reason = c.stop.unwrap_or(StopReason::MaxTokens);
                 c.decoder.finish(reason, &mut |piece| on_text(i, piece));
                 generation(
-                    // The prompt was evaluated once, for the first candidate.
-                    if i == 0 { prompt_tokens.len() } else { 0 },
+                    branch.tokens.len() + if i == 0 { shared.len() } else { 0 },
                     c.decoder,
                     reason,
-                    if i == 0 { prompt_time } else { Duration::ZERO },
+                    prompt_time,
                     generation_time,
                 )
             })
             .collect())
     }
 
-    /// Decodes the candidates one after the other from the cached prompt (on devices
+    /// Decodes the branches one after the other from the cached shared prompt (on devices
     /// without batched decoding).
     fn decode_one_by_one(
         &self,
         state: &mut Sequence,
-        prompt_tokens: &[u32],
+        shared: &[u32],
+        branches: &[Branch],
         opts: &GenerateOptions,
-        samplings: &[SamplingConfig],
         cancel: &AtomicBool,
         on_text: &mut dyn FnMut(usize, &str),
     ) -> Result<Vec<Generation>, EngineError> {
-        let start = state.pos();
-        let mut out = Vec::with_capacity(samplings.len());
-        for (i, sampling) in samplings.iter().enumerate() {
-            // Every candidate after the first re-runs only the prompt's last token (for
-            // its logits); the rest of the prompt stays cached.
-            let keep = if i == 0 {
-                start
-            } else {
-                start + prompt_tokens.len() - 1
+        let end = state.pos() + shared.len();
+        let mut out = Vec::with_capacity(branches.len());
+        for (i, branch) in branches.iter().enumerate() {
+            // The shared prompt is run with the first branch; a later branch without tokens
+            // of its own re-runs the shared prompt's last token for its logits.
+            let keep = match (i, branch.tokens.is_empty()) {
+                (0, _) => end - shared.len(),
+                (_, true) => end - 1,
+                (_, false) => end,
             };
             state.truncate(keep);
-            let fed = &prompt_tokens[keep - start..];
+            let fed: Vec<u32> = shared[shared.len() - (end - keep)..]
+                .iter()
+                .chain(&branch.tokens)
+                .copied()
+                .collect();
             let opts = GenerateOptions {
-                sampling: sampling.clone(),
+                sampling: branch.sampling.clone(),
                 ..opts.clone()
             };
             let mut generation =
-                self.generate_in(state, fed, &opts, cancel, &mut |piece| on_text(i, piece))?;
-            if i > 0 {
-                generation.prompt_tokens = 0;
+                self.generate_in(state, &fed, &opts, cancel, &mut |piece| on_text(i, piece))?;
+            if keep == end - 1 {
+                generation.prompt_tokens -= 1;
             }
             out.push(generation);
         }
-        state.truncate(start + prompt_tokens.len());
+        state.truncate(end);
         Ok(out)
     }
 }

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use ouro_core::engine_status::{StatusWriter, status_dir};
 
+use crate::candidates::Branch;
 use crate::chat_template::{ChatMessage, ChatTemplate, ChatTemplateError};
 use crate::constrained::{ConstrainedError, Grammar, GrammarCompiler};
 use crate::decode::{Decoder, Step};
@@ -450,6 +451,56 @@ impl ChatSession {
         Ok(result)
     }
 
+    /// Generates one reply to each of `prompts` (whole rendered conversations, typically
+    /// one conversation with different endings) with its sampling, side by side (see
+    /// [`Engine::generate_branches`]): the tokens they all share are evaluated once and
+    /// stay cached, the rest of each prompt and the replies do not.
+    pub fn generate_branches(
+        &mut self,
+        engine: &Engine,
+        prompts: &[(&str, SamplingConfig)],
+        opts: &GenerateOptions,
+        cancel: &AtomicBool,
+        on_text: &mut dyn FnMut(usize, &str),
+    ) -> Result<Vec<Generation>, EngineError> {
+        let tokenized: Vec<Vec<u32>> = prompts
+            .iter()
+            .map(|(p, _)| engine.tokenize_prompt(p))
+            .collect();
+        let Some(first) = tokenized.first() else {
+            return Ok(Vec::new());
+        };
+        // Shared by all, leaving each prompt at least one token of its own.
+        let shortest = tokenized.iter().map(Vec::len).min().unwrap_or(0);
+        let shared = tokenized
+            .iter()
+            .map(|t| first.iter().zip(t).take_while(|(a, b)| a == b).count())
+            .min()
+            .unwrap_or(0)
+            .min(shortest.saturating_sub(1));
+        let longest = tokenized.iter().map(Vec::len).max().unwrap_or(0);
+        let keep = self.reuse_tokens(&first[..shared], longest)?;
+        let branches: Vec<Branch> = tokenized
+            .iter()
+            .zip(prompts)
+            .map(|(tokens, (_, sampling))| Branch {
+                tokens: tokens[shared..].to_vec(),
+                sampling: sampling.clone(),
+            })
+            .collect();
+        let result = engine.generate_branches(
+            &mut self.state,
+            &first[keep..shared],
+            &branches,
+            opts,
+            cancel,
+            on_text,
+        )?;
+        self.cached.extend_from_slice(&first[keep..shared]);
+        self.cached.truncate(self.state.pos());
+        Ok(result)
+    }
+
     /// Tokenizes `prompt` and forgets the cached tokens after the prefix it shares with
     /// them; returns the tokens and how many of them are cached (always fewer than all, so
     /// that at least one is run for its logits).
@@ -462,23 +513,26 @@ impl ChatSession {
         if tokens.is_empty() {
             return Err(EngineError::EmptyPrompt);
         }
+        let keep = self.reuse_tokens(&tokens[..tokens.len() - 1], tokens.len())?;
+        Ok((tokens, keep))
+    }
+
+    /// Forgets the cached tokens after the prefix they share with `tokens` (of a prompt
+    /// `len` tokens long, which must fit the context); returns how many stay cached.
+    fn reuse_tokens(&mut self, tokens: &[u32], len: usize) -> Result<usize, EngineError> {
         let n_ctx = self.state.capacity();
-        if tokens.len() >= n_ctx {
-            return Err(EngineError::PromptTooLong {
-                prompt: tokens.len(),
-                n_ctx,
-            });
+        if len >= n_ctx {
+            return Err(EngineError::PromptTooLong { prompt: len, n_ctx });
         }
-        let shared = self
+        let keep = self
             .cached
             .iter()
-            .zip(&tokens)
+            .zip(tokens)
             .take_while(|(a, b)| a == b)
             .count();
-        let keep = shared.min(tokens.len() - 1);
         self.state.truncate(keep);
         self.cached.truncate(keep);
-        Ok((tokens, keep))
+        Ok(keep)
     }
 }
 

@@ -24,6 +24,7 @@ pub mod lookup;
 pub mod model;
 pub mod quant;
 pub mod sampling;
+pub mod score;
 pub mod synth;
 pub mod threadpool;
 pub mod tokenizer;

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 
 use ouro_llm::engine::{Engine, GenerateOptions, StopReason};
+use ouro_llm::model::Logits;
 use ouro_llm::sampling::SamplingConfig;
 use ouro_llm::synth::{SynthArch, SynthSpec, write_synth_model};
 
@@ -146,5 +147,61 @@ fn cancelling_stops_every_candidate() {
     assert!(
         out.iter()
             .all(|g| g.stop_reason == StopReason::Cancelled && g.tokens.is_empty())
+    );
+}
+
+#[test]
+fn prompts_with_different_endings_share_their_start_and_each_get_their_own_reply() {
+    let engine = tiny_engine("branches");
+    let start = "def area(r):\n    return 3.14 * r * r\n\n# Line ";
+    let endings = ["2 is wrong:", "1 is fine, and so is 2", "1:"];
+    let prompts: Vec<String> = endings.iter().map(|e| format!("{start}{e}")).collect();
+    let cancel = AtomicBool::new(false);
+    let mut session = engine.session(256).unwrap();
+    let asked: Vec<(&str, SamplingConfig)> = prompts
+        .iter()
+        .zip(samplings())
+        .map(|(p, s)| (p.as_str(), s))
+        .collect();
+    let together = session
+        .generate_branches(&engine, &asked, &options(10), &cancel, &mut |_, _| {})
+        .unwrap();
+    assert_eq!(together.len(), prompts.len());
+    // Each reply is what the same sampling gives alone, with its prompt run in the same two
+    // pieces (the shared start, then its ending), so the arithmetic is the same.
+    let tokenized: Vec<Vec<u32>> = prompts.iter().map(|p| engine.tokenize_prompt(p)).collect();
+    let shared = (0..)
+        .take_while(|&i| tokenized.iter().all(|t| t.get(i) == tokenized[0].get(i)))
+        .count();
+    assert!(shared > 8, "the prompts share their start");
+    for ((tokens, (prompt, sampling)), reply) in tokenized.iter().zip(&asked).zip(&together) {
+        let mut state = engine.new_sequence(256).unwrap();
+        engine
+            .forward(&mut state, &tokens[..shared], Logits::Last)
+            .unwrap();
+        let alone = engine
+            .generate_in(
+                &mut state,
+                &tokens[shared..],
+                &GenerateOptions {
+                    sampling: sampling.clone(),
+                    ..options(10)
+                },
+                &cancel,
+                &mut |_| {},
+            )
+            .unwrap();
+        assert_eq!(reply.tokens, alone.tokens, "{prompt:?}");
+    }
+    // The shared start stays cached: asking the first prompt again runs only its ending.
+    let again = session
+        .generate(&engine, &prompts[0], &options(10), &cancel, &mut |_| {})
+        .unwrap();
+    assert_eq!(again.tokens, together[0].tokens);
+    let whole = engine.tokenize_prompt(&prompts[0]).len();
+    assert!(
+        again.prompt_tokens < whole / 2,
+        "{} of {whole} prompt tokens run again",
+        again.prompt_tokens
     );
 }

@@ -36,6 +36,16 @@ pub struct AttemptContext<'a> {
     pub transcript: &'a Path,
     /// Set when the attempt must stop (shutdown, cancelled task, lost lease).
     pub cancel: &'a AtomicBool,
+    /// Runs the task's tests on the worktree as it stands: a coder may screen candidate
+    /// changes before it finishes.
+    pub trial: &'a dyn Trial,
+}
+
+/// The task's tests, lent to a coder: the same commands, sandbox and timeout as the loop's
+/// own test run after the attempt, which still decides (a trial only informs the coder).
+pub trait Trial: std::fmt::Debug {
+    /// Runs the tests once on the worktree as it stands now.
+    fn run(&self) -> Result<crate::TestReport, LoopError>;
 }
 
 /// An earlier attempt of the same run: what it changed and why that was not accepted.

@@ -1,7 +1,7 @@
 //! One run of a claimed task: a shadow worktree on its own branch, coder attempts with
 //! the errors of each fed to the next, tests, the judge, promotion, and the run folder
 //! (`task.json`, `tests-0.log` (the tests before any change), `coder-N.log`,
-//! `feedback-N.txt`, `protected-N.json` (changes to protected paths, dropped), `patch-N.diff`,
+//! `feedback-N.txt`, `trials-N.log` (tests the coder ran on its candidates), `protected-N.json` (changes to protected paths, dropped), `patch-N.diff`,
 //! `tests-N.log`,
 //! `dropped-N.json` (files left out of a passing change, see [`crate::tidy`]), `judge-N.log`,
 //! `verdict.json`, `patch.diff`, `outcome.json`).
@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use crate::checks::{TestPlan, TestReport, run_tests};
-use crate::coder::{AttemptContext, AttemptOutcome, Coder, PriorAttempt, TokenUsage};
+use crate::coder::{AttemptContext, AttemptOutcome, Coder, PriorAttempt, TokenUsage, Trial};
 use crate::judge::{Judge, ReviewContext, Verdict};
 use crate::lease::{Heartbeat, LeaseSpec};
 use crate::ledger::LoopEvent;
@@ -129,6 +129,28 @@ pub(crate) fn execute(
     run.conclude(outcome, started)
 }
 
+/// The run's tests lent to the coder for one attempt (see [`Trial`]), logged to
+/// `trials-N.log`.
+struct RunTrial<'r, 'a> {
+    run: &'r TaskRun<'a>,
+    log: PathBuf,
+}
+
+impl std::fmt::Debug for RunTrial<'_, '_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunTrial")
+            .field("commands", &self.run.commands)
+            .field("log", &self.log)
+            .finish()
+    }
+}
+
+impl Trial for RunTrial<'_, '_> {
+    fn run(&self) -> Result<TestReport, LoopError> {
+        self.run.test(&self.log)
+    }
+}
+
 impl TaskRun<'_> {
     pub fn cancelled(&self) -> bool {
         self.cancel.load(Ordering::Relaxed)
@@ -218,6 +240,10 @@ impl TaskRun<'_> {
                 test_files: &test_files,
                 transcript: &self.file(format!("coder-{attempt}.log")),
                 cancel: &self.cancel,
+                trial: &RunTrial {
+                    run: self,
+                    log: self.file(format!("trials-{attempt}.log")),
+                },
             })?;
             self.tokens += coder.take_usage();
             // Why the coder stopped short, if it did: its work so far is still tested, so

@@ -272,14 +272,26 @@ pub fn grammar(files: &[EditableFile], format: EditFormat, explain: bool) -> Gra
         "REPL_LINE: /([^<=>`\\n-][^\\n]*|[<=>`-][^<=>`\\n-][^\\n]*|[<=>`-][<=>`-][^<=>`\\n-][^\\n]*|[<=>`-]|[<=>`-][<=>`-])?\\n/\n",
     );
     source.push_str("END: /[<=>`-][<=>`-][<=>`-][^\\n]*\\n?/\n");
-    source.push_str("OPEN: /```[A-Za-z0-9_+.-]*\\n/\n");
-    source.push_str("CLOSE: /```\\n?/\n");
+    source.push_str(FENCE_TERMINALS);
     source.push_str("NOTE: /([^`\\n][^\\n]*)?\\n/\n");
-    source.push_str("BODY_LINE: /([^`\\n][^\\n]*|`[^`\\n][^\\n]*|``[^`\\n][^\\n]*|`|``)?\\n/\n");
     Grammar::lark(&source).named(match format {
         EditFormat::SearchReplace => "SEARCH/REPLACE edit grammar",
         EditFormat::WholeFile => "whole-file edit grammar",
     })
+}
+
+/// A fenced block's opening and closing lines and the lines inside it (never starting with
+/// a backtick run, so the block ends at its fence).
+const FENCE_TERMINALS: &str = concat!(
+    "OPEN: /```[A-Za-z0-9_+.-]*\\n/\n",
+    "CLOSE: /```\\n?/\n",
+    "BODY_LINE: /([^`\\n][^\\n]*|`[^`\\n][^\\n]*|``[^`\\n][^\\n]*|`|``)?\\n/\n",
+);
+
+/// The grammar of a reply that is one fenced block of 1 to `max_lines` lines.
+pub fn block_grammar(max_lines: usize) -> Grammar {
+    let source = format!("start: OPEN BODY_LINE{{1,{max_lines}}} CLOSE\n{FENCE_TERMINALS}");
+    Grammar::lark(&source).named("code block grammar")
 }
 
 /// Parses a reply in `format` into edits of `files` (a block cut short is dropped).

@@ -11,6 +11,7 @@
 pub mod edits;
 pub mod localize;
 pub mod prompt;
+pub mod sweep;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::path::Path;
@@ -148,6 +149,29 @@ pub struct RepairReport {
     pub accepted: usize,
 }
 
+/// Tokens of a line-sweep reply (one fenced line or a few).
+const SWEEP_REPLY_TOKENS: usize = 120;
+
+/// What a line sweep did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SweepReport {
+    /// Suspect lines put to the model.
+    pub lines: usize,
+    /// Different candidate changes tested.
+    pub tried: usize,
+    /// The candidate that passed the tests (written in the workspace), if one did.
+    #[serde(skip)]
+    pub passed: Option<sweep::LineFix>,
+    /// Prompt tokens run.
+    pub prompt_tokens: usize,
+    /// Tokens generated.
+    pub generated_tokens: usize,
+    /// Seconds spent on prompts.
+    pub prompt_s: f64,
+    /// Seconds spent generating.
+    pub generate_s: f64,
+}
+
 /// Why an attempt produced no change.
 #[derive(Debug, thiserror::Error)]
 pub enum RepairError {
@@ -168,6 +192,9 @@ pub enum RepairError {
     /// The workspace root is unusable.
     #[error(transparent)]
     Workspace(#[from] crate::PathError),
+    /// A line sweep's candidate could not be written or taken back.
+    #[error("line sweep: {0}")]
+    Sweep(String),
 }
 
 /// Makes repair attempts with one loaded model.
@@ -227,43 +254,7 @@ impl Repairer {
         on_text: &mut dyn FnMut(&str),
     ) -> Result<RepairReport, RepairError> {
         let workspace = Workspace::new(request.root)?;
-        let task = format!("{}\n{}", request.title, request.description);
-        let mut budget = self.config.budget_chars;
-        let (located, text, format) = loop {
-            let located = locate(&LocateRequest {
-                root: request.root,
-                task: &task,
-                inputs: request.inputs,
-                failure: request.failure,
-                test_files: request.test_files,
-                budget_chars: budget,
-                context_chars: self.config.context_chars.min(budget / 2),
-                focus_inputs: request.focus_inputs,
-            });
-            if located.editable.is_empty() {
-                return Err(RepairError::NoFiles);
-            }
-            let format = self.format_for(&located);
-            let messages = prompt::messages(&prompt::PromptParts {
-                title: request.title,
-                description: request.description,
-                located: &located,
-                failure: request.failure,
-                previous: request.previous,
-                format,
-                explain: request.explain,
-            });
-            let text = self.engine.chat_prompt(&messages)?;
-            let tokens = self.engine.tokenize_prompt(&text);
-            let room = self
-                .config
-                .n_ctx
-                .saturating_sub(self.reply_tokens(&located, format));
-            if tokens.len() < room || budget < 1000 {
-                break (located, text, format);
-            }
-            budget = budget * 2 / 3;
-        };
+        let (located, text, format) = self.fit(request)?;
         let mut options = GenerateOptions {
             max_tokens: self.reply_tokens(&located, format),
             sampling: request.sampling.clone(),
@@ -337,6 +328,159 @@ impl Repairer {
                 }),
             };
         }
+    }
+
+    /// Locates the files and renders the prompt, showing less while the prompt and its
+    /// reply would not fit the context.
+    fn fit(
+        &self,
+        request: &RepairRequest<'_>,
+    ) -> Result<(Located, String, EditFormat), RepairError> {
+        let task = format!("{}\n{}", request.title, request.description);
+        let mut budget = self.config.budget_chars;
+        loop {
+            let located = locate(&LocateRequest {
+                root: request.root,
+                task: &task,
+                inputs: request.inputs,
+                failure: request.failure,
+                test_files: request.test_files,
+                budget_chars: budget,
+                context_chars: self.config.context_chars.min(budget / 2),
+                focus_inputs: request.focus_inputs,
+            });
+            if located.editable.is_empty() {
+                return Err(RepairError::NoFiles);
+            }
+            let format = self.format_for(&located);
+            let text = self
+                .engine
+                .chat_prompt(&prompt::messages(&self.parts(request, &located, format)))?;
+            let tokens = self.engine.tokenize_prompt(&text);
+            let room = self
+                .config
+                .n_ctx
+                .saturating_sub(self.reply_tokens(&located, format));
+            if tokens.len() < room || budget < 1000 {
+                return Ok((located, text, format));
+            }
+            budget = budget * 2 / 3;
+        }
+    }
+
+    fn parts<'p>(
+        &self,
+        request: &'p RepairRequest<'_>,
+        located: &'p Located,
+        format: EditFormat,
+    ) -> prompt::PromptParts<'p> {
+        prompt::PromptParts {
+            title: request.title,
+            description: request.description,
+            located,
+            failure: request.failure,
+            previous: request.previous,
+            format,
+            explain: request.explain,
+        }
+    }
+
+    /// The line sweep (see [`sweep`]): asks for each suspect line of the located files
+    /// corrected, writes each different candidate into the workspace in turn and keeps the
+    /// first one `passes` accepts (it runs the tests); the files are restored when none
+    /// does. `on_text` sees what was tried.
+    pub fn sweep(
+        &self,
+        request: &RepairRequest<'_>,
+        passes: &mut dyn FnMut() -> bool,
+        cancel: &AtomicBool,
+        on_text: &mut dyn FnMut(&str),
+    ) -> Result<SweepReport, RepairError> {
+        let workspace = Workspace::new(request.root)?;
+        let (located, _, format) = self.fit(request)?;
+        let task = format!("{}\n{}", request.title, request.description);
+        let suspects = sweep::suspects(&located, &task, request.failure);
+        let parts = self.parts(request, &located, format);
+        let prompts = suspects
+            .iter()
+            .map(|s| {
+                let file = &located.editable[s.file];
+                let ask = sweep::ask(file, s.line, prompt::language(&file.path));
+                self.engine
+                    .chat_prompt(&prompt::messages_asking(&parts, &ask))
+            })
+            .collect::<Result<Vec<String>, EngineError>>()?;
+        let mut report = SweepReport::default();
+        if prompts.is_empty() {
+            return Ok(report);
+        }
+        let asked: Vec<(&str, SamplingConfig)> = prompts
+            .iter()
+            .map(|p| (p.as_str(), SamplingConfig::greedy()))
+            .collect();
+        let options = GenerateOptions {
+            max_tokens: SWEEP_REPLY_TOKENS,
+            sampling: SamplingConfig::greedy(),
+            stop: Vec::new(),
+            ignore_eos: false,
+            grammar: self
+                .config
+                .constrained
+                .then(|| edits::block_grammar(sweep::MAX_FIX_LINES)),
+            lookup: None,
+        };
+        let replies = {
+            let mut slot = self.session.lock().unwrap_or_else(PoisonError::into_inner);
+            let session = match slot.as_mut() {
+                Some(session) => session,
+                None => slot.insert(self.engine.session(self.config.n_ctx)?),
+            };
+            session.generate_branches(&self.engine, &asked, &options, cancel, &mut |_, _| {})?
+        };
+        report.lines = suspects.len();
+        let mut seen = std::collections::BTreeSet::new();
+        let mut fixes = Vec::new();
+        for (suspect, reply) in suspects.iter().zip(&replies) {
+            report.prompt_tokens += reply.prompt_tokens;
+            report.generated_tokens += reply.tokens.len();
+            report.prompt_s += reply.prompt_time.as_secs_f64();
+            report.generate_s = report.generate_s.max(reply.generation_time.as_secs_f64());
+            let file = &located.editable[suspect.file];
+            if let Some(fix) = sweep::fix_from_reply(file, suspect.line, &reply.text)
+                && !request.avoid.contains(&fix.change())
+                && seen.insert(fix.text.clone())
+            {
+                fixes.push(fix);
+            }
+        }
+        for fix in fixes {
+            if cancel.load(Relaxed) {
+                break;
+            }
+            report.tried += 1;
+            on_text(&format!(
+                "line {} of {} -> {}\n",
+                fix.line + 1,
+                fix.path,
+                fix.replacement.trim()
+            ));
+            edits::write_all(&workspace, &fix.change())
+                .map_err(|error| RepairError::Sweep(error.to_string()))?;
+            if passes() {
+                on_text("  passes the tests\n");
+                report.passed = Some(fix);
+                return Ok(report);
+            }
+            let original: BTreeMap<String, String> = located
+                .editable
+                .iter()
+                .filter(|f| f.path == fix.path)
+                .map(|f| (f.path.clone(), f.text.clone()))
+                .collect();
+            edits::write_all(&workspace, &original)
+                .map_err(|error| RepairError::Sweep(error.to_string()))?;
+        }
+        Ok(report)
     }
 
     /// The next reply to `prompt`: one decoded ahead for it, or a fresh one. A sampled reply

@@ -39,7 +39,7 @@ const SYSTEM: &str = "You are an expert software engineer. You fix the task in t
                       shown to you by editing its files.";
 
 /// The fence language of a file, from its extension.
-fn language(path: &str) -> &'static str {
+pub fn language(path: &str) -> &'static str {
     match path.rsplit_once('.').map_or("", |(_, e)| e) {
         "py" => "python",
         "js" | "mjs" | "cjs" => "javascript",
@@ -86,6 +86,16 @@ fn show_file(out: &mut String, file: &EditableFile) {
 
 /// The chat messages of a repair request.
 pub fn messages(parts: &PromptParts<'_>) -> Vec<ChatMessage> {
+    messages_asking(
+        parts,
+        &instructions(parts.format, &parts.located.editable, parts.explain),
+    )
+}
+
+/// The chat messages of a repair request ending with `ask` instead of the format's
+/// instructions (the files, task and failure come first, so prompts that differ only in
+/// what they ask share their start).
+pub fn messages_asking(parts: &PromptParts<'_>, ask: &str) -> Vec<ChatMessage> {
     // Reference files first, so that the files to edit come right before the task.
     let mut user = String::new();
     if !parts.located.context.is_empty() {
@@ -133,11 +143,7 @@ pub fn messages(parts: &PromptParts<'_>) -> Vec<ChatMessage> {
         );
     }
     user.push('\n');
-    user.push_str(&instructions(
-        parts.format,
-        &parts.located.editable,
-        parts.explain,
-    ));
+    user.push_str(ask);
     vec![
         ChatMessage::new("system", SYSTEM),
         ChatMessage::new("user", user),

@@ -333,7 +333,13 @@ impl Model {
     /// A new state holding a copy of `state`'s cached positions (same capacity): a sequence
     /// that continues from the same prompt without evaluating it again.
     pub fn fork_state(&self, state: &State) -> State {
-        let mut fork = self.new_state(state.capacity());
+        self.fork_state_sized(state, state.capacity())
+    }
+
+    /// Like [`Model::fork_state`], with room for `capacity` positions (at least the
+    /// state's filled ones): a short continuation needs no copy of a whole context.
+    pub fn fork_state_sized(&self, state: &State, capacity: usize) -> State {
+        let mut fork = self.new_state(capacity.max(state.pos));
         fork.cache.copy_prefix(&state.cache, state.pos);
         fork.pos = state.pos;
         fork
