@@ -1,7 +1,7 @@
 //! Scoring text: the log-probability the model gives each token of a text after the tokens
 //! before it (prompt log-probabilities, as llama.cpp's perplexity tool and OpenAI's `echo`
-//! + `logprobs` report them). The repair coder reads it as the model's surprise at each line
-//! of a file: code the model finds unlikely next to a bug report is where it looks first.
+//! + `logprobs` report them), and the token the model expected instead: `ouro llm score`
+//! prints them, to see where a model finds a text surprising.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 

@@ -205,3 +205,25 @@ fn prompts_with_different_endings_share_their_start_and_each_get_their_own_reply
         again.prompt_tokens
     );
 }
+
+#[test]
+fn a_greedy_reply_scores_as_the_most_likely_token_at_every_place() {
+    let engine = tiny_engine("score");
+    let prompt = engine.tokenize_prompt("fn main() {\n    let x = 1;\n");
+    let cancel = AtomicBool::new(false);
+    let reply = engine
+        .generate(&prompt, 256, &options(12), &cancel, &mut |_| {})
+        .unwrap();
+    let text: Vec<u32> = prompt.iter().chain(&reply.tokens).copied().collect();
+    let scores = engine.score(&text, prompt.len(), &cancel).unwrap();
+    assert_eq!(scores.len(), reply.tokens.len());
+    for (s, &token) in scores.iter().zip(&reply.tokens) {
+        assert_eq!(s.token, token);
+        assert_eq!(s.top, token, "greedy took the top token");
+        assert!(s.logprob <= 0.0 && (s.logprob - s.top_logprob).abs() < 1e-4, "{s:?}");
+    }
+    // The prompt's own tokens are mostly not what this random model expects.
+    let prompt_scores = engine.score(&prompt, 1, &cancel).unwrap();
+    assert_eq!(prompt_scores.len(), prompt.len() - 1);
+    assert!(prompt_scores.iter().any(|s| s.top != s.token));
+}
