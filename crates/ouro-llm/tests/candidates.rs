@@ -220,7 +220,10 @@ fn a_greedy_reply_scores_as_the_most_likely_token_at_every_place() {
     for (s, &token) in scores.iter().zip(&reply.tokens) {
         assert_eq!(s.token, token);
         assert_eq!(s.top, token, "greedy took the top token");
-        assert!(s.logprob <= 0.0 && (s.logprob - s.top_logprob).abs() < 1e-4, "{s:?}");
+        assert!(
+            s.logprob <= 0.0 && (s.logprob - s.top_logprob).abs() < 1e-4,
+            "{s:?}"
+        );
     }
     // The prompt's own tokens are mostly not what this random model expects.
     let prompt_scores = engine.score(&prompt, 1, &cancel).unwrap();
