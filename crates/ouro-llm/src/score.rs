@@ -1,6 +1,6 @@
 //! Scoring text: the log-probability the model gives each token of a text after the tokens
 //! before it (prompt log-probabilities, as llama.cpp's perplexity tool and OpenAI's `echo`
-//! + `logprobs` report them), and the token the model expected instead: `ouro llm score`
+//! with `logprobs` report them), and the token the model expected instead: `ouro llm score`
 //! prints them, to see where a model finds a text surprising.
 
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -141,7 +141,7 @@ pub fn suspects(located: &Located, task: &str, failure: Option<&str>) -> Vec<Sus
         }
     }
     // Stable: equal ranks keep file order.
-    ranked.sort_by(|a, b| (b.0, b.1).cmp(&(a.0, a.1)));
+    ranked.sort_by_key(|r| std::cmp::Reverse((r.0, r.1)));
     ranked
         .into_iter()
         .map(|(_, _, s)| s)
