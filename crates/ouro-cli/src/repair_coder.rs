@@ -180,15 +180,8 @@ fn sweep(
             return Ok((None, TokenUsage::default()));
         }
     };
-    let usage = TokenUsage {
-        prompt: report.prompt_tokens as u64,
-        generated: report.generated_tokens as u64,
-    };
-    let json = serde_json::to_string(&report).map_err(|source| LoopError::Json {
-        context: "encode a line sweep report".into(),
-        source,
-    })?;
-    stream(&format!("{json}\n"));
+    let usage = usage(report.prompt_tokens, report.generated_tokens);
+    stream(&format!("{}\n", json_line(&report, "a line sweep report")?));
     if ctx.cancel.load(std::sync::atomic::Ordering::Relaxed) {
         return Ok((Some((AttemptOutcome::Cancelled, None)), usage));
     }
@@ -203,6 +196,21 @@ fn sweep(
         (AttemptOutcome::Finished { summary }, Some(fix.change()))
     });
     Ok((outcome, usage))
+}
+
+fn usage(prompt: usize, generated: usize) -> TokenUsage {
+    TokenUsage {
+        prompt: prompt as u64,
+        generated: generated as u64,
+    }
+}
+
+/// `value` as one line of JSON for the transcript.
+fn json_line(value: &impl serde::Serialize, what: &str) -> Result<String, LoopError> {
+    serde_json::to_string(value).map_err(|source| LoopError::Json {
+        context: format!("encode {what}"),
+        source,
+    })
 }
 
 fn io_error(path: &Path, e: std::io::Error) -> LoopError {
@@ -315,14 +323,8 @@ impl Coder for RepairCoder {
             if !report.changes.is_empty() {
                 self.tried.push(report.changes.clone());
             }
-            self.usage += TokenUsage {
-                prompt: report.prompt_tokens as u64,
-                generated: report.generated_tokens as u64,
-            };
-            let json = serde_json::to_string(&report).map_err(|source| LoopError::Json {
-                context: "encode a repair report".into(),
-                source,
-            })?;
+            self.usage += usage(report.prompt_tokens, report.generated_tokens);
+            let json = json_line(&report, "a repair report")?;
             writeln!(log, "{json}").map_err(|e| io_error(ctx.transcript, e))?;
         }
         Ok(outcome)

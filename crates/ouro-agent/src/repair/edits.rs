@@ -34,6 +34,17 @@ pub struct EditableFile {
     pub shown: Option<Vec<(usize, usize)>>,
 }
 
+impl EditableFile {
+    /// A file shown whole.
+    pub fn whole(path: impl Into<String>, text: impl Into<String>) -> EditableFile {
+        EditableFile {
+            path: path.into(),
+            text: text.into(),
+            shown: None,
+        }
+    }
+}
+
 /// How the model writes its edits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -514,11 +525,7 @@ mod tests {
     use super::*;
 
     fn file(path: &str, text: &str) -> EditableFile {
-        EditableFile {
-            path: path.into(),
-            text: text.into(),
-            shown: None,
-        }
+        EditableFile::whole(path, text)
     }
 
     #[test]

@@ -101,14 +101,7 @@ pub fn messages_asking(parts: &PromptParts<'_>, ask: &str) -> Vec<ChatMessage> {
     if !parts.located.context.is_empty() {
         user.push_str("For reference only (do not edit):\n\n");
         for (path, text) in &parts.located.context {
-            show_file(
-                &mut user,
-                &EditableFile {
-                    path: path.clone(),
-                    text: text.clone(),
-                    shown: None,
-                },
-            );
+            show_file(&mut user, &EditableFile::whole(path, text));
         }
     }
     if parts.located.editable.len() == 1 {

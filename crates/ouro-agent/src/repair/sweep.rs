@@ -241,17 +241,9 @@ fn reindent(body: &[&str], indent: &str) -> String {
 mod tests {
     use super::*;
 
-    fn file(path: &str, text: &str) -> EditableFile {
-        EditableFile {
-            path: path.into(),
-            text: text.into(),
-            shown: None,
-        }
-    }
-
     #[test]
     fn a_reply_replaces_its_line_indented_like_it() {
-        let f = file(
+        let f = EditableFile::whole(
             "r.py",
             "def f(a, b):\n    if a > b:\n        return a\n    return b\n",
         );
@@ -297,7 +289,7 @@ mod tests {
     fn lines_the_failure_names_come_first_and_inert_lines_never() {
         let text = "import re\n\n# counts words\ndef top(text):\n    words = re.findall(text)\n    return sorted(words)\n}\n";
         let located = Located {
-            editable: vec![file("wc.py", text)],
+            editable: vec![EditableFile::whole("wc.py", text)],
             ..Located::default()
         };
         let failure = "  File \"wc.py\", line 6, in top\nTypeError";
