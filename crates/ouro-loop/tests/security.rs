@@ -9,31 +9,15 @@ mod common;
 
 use std::fs;
 use std::path::Path;
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 
-use common::{git, repo, script};
-use ouro_loop::{
-    LoopConfig, LoopOptions, LoopSummary, Mode, NewTask, Personas, Status, TaskStore, open_store,
-    run_loop,
-};
+use common::{drain, git, repo, script};
+use ouro_loop::{LoopConfig, LoopSummary, NewTask, Personas, Status, TaskStore, open_store};
 use ouro_sandbox::Sandbox;
 
 fn run(repo: &Path, config: &str) -> LoopSummary {
     let config = LoopConfig::from_toml(config, Path::new("ouro.toml")).expect("config");
     let personas = Personas::from_config(&config, Path::new("ouro.toml")).expect("personas");
-    run_loop(
-        LoopOptions {
-            repo: repo.to_path_buf(),
-            config,
-            mode: Mode::Drain { max_tasks: None },
-            watch: None,
-            stop: Arc::new(AtomicBool::new(false)),
-            notify: Arc::new(|_| {}),
-        },
-        personas,
-    )
-    .expect("loop")
+    drain(repo, config, personas)
 }
 
 fn add(repo: &Path, tests: &[&str]) -> TaskStore {

@@ -7,15 +7,12 @@ mod common;
 use std::fs;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 
-use common::{git, repo};
+use common::{drain, git, repo};
 use ouro_loop::coder::{AttemptContext, AttemptOutcome, Coder};
 use ouro_loop::config::PersonaConfig;
 use ouro_loop::personas::{CoderBuilder, CoderFactory, CoderKinds};
-use ouro_loop::{
-    LoopConfig, LoopError, LoopOptions, Mode, NewTask, Personas, Status, open_store, run_loop,
-};
+use ouro_loop::{LoopConfig, LoopError, NewTask, Personas, Status, open_store};
 
 /// Writes each candidate greeting in turn and keeps the first the tests accept; records
 /// what each trial said.
@@ -70,18 +67,7 @@ fn a_coder_screens_its_candidates_with_the_tasks_tests() {
     .expect("config");
     let personas =
         Personas::from_config_with(&config, Path::new("ouro.toml"), &kinds).expect("personas");
-    run_loop(
-        LoopOptions {
-            repo: repo.path().to_path_buf(),
-            config,
-            mode: Mode::Drain { max_tasks: None },
-            watch: None,
-            stop: Arc::new(AtomicBool::new(false)),
-            notify: Arc::new(|_| {}),
-        },
-        personas,
-    )
-    .expect("loop");
+    drain(repo.path(), config, personas);
     assert_eq!(*seen.lock().expect("lock"), vec![false, true]);
     assert_eq!(store.get("1").expect("task").status, Status::Done);
     assert_eq!(

@@ -65,3 +65,23 @@ pub fn ouro_branches(repo: &Path) -> Vec<String> {
     .map(str::to_string)
     .collect()
 }
+
+/// Runs the loop on `repo` until its queue is empty.
+pub fn drain(
+    repo: &Path,
+    config: ouro_loop::LoopConfig,
+    personas: ouro_loop::Personas,
+) -> ouro_loop::LoopSummary {
+    ouro_loop::run_loop(
+        ouro_loop::LoopOptions {
+            repo: repo.to_path_buf(),
+            config,
+            mode: ouro_loop::Mode::Drain { max_tasks: None },
+            watch: None,
+            stop: std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false)),
+            notify: std::sync::Arc::new(|_| {}),
+        },
+        personas,
+    )
+    .expect("loop")
+}
