@@ -7,8 +7,9 @@
 //! resampled at once. The first attempts edit only the task's inputs when it names any. When no
 //! file of the repository can be tied to the task, the attempt goes to the tool-calling
 //! agent instead, which can explore. The second attempt first sweeps the suspect lines (each
-//! put to the model as the wrong one, every candidate screened with the task's tests; see
-//! [`ouro_agent::repair::sweep`]) and samples a whole file only when no candidate passed.
+//! put to the model as the wrong one, then mechanical edits of them, every candidate
+//! screened with the task's tests; see [`ouro_agent::repair::sweep`] and
+//! [`ouro_agent::repair::mutate`]) and samples a whole file only when no candidate passed.
 //!
 //! It lives in the binary, where the loop (which runs coders) meets the agent crate (which
 //! repairs), so that neither library depends on the other's layer.
@@ -187,11 +188,13 @@ fn sweep(
     }
     let outcome = report.passed.map(|fix| {
         let summary = format!(
-            "corrected line {} of {} (line sweep: {} candidates from {} lines tested)",
+            "corrected line {} of {} (line sweep: {} candidates from {} lines tested, {} of \
+             them mechanical edits)",
             fix.line + 1,
             fix.path,
             report.tried,
-            report.lines
+            report.lines,
+            report.mutants
         );
         (AttemptOutcome::Finished { summary }, Some(fix.change()))
     });

@@ -10,7 +10,9 @@
 
 pub mod edits;
 pub mod localize;
+pub mod mutate;
 pub mod prompt;
+pub mod rename;
 pub mod sweep;
 
 use std::collections::{BTreeMap, VecDeque};
@@ -152,13 +154,19 @@ pub struct RepairReport {
 /// Tokens of a line-sweep reply (one fenced line or a few).
 const SWEEP_REPLY_TOKENS: usize = 120;
 
+/// The longest a sweep goes on testing mutants ([`mutate`]) once the model's own
+/// candidates are spent: each test of a compiled language builds again.
+const MUTANT_BUDGET: std::time::Duration = std::time::Duration::from_secs(90);
+
 /// What a line sweep did.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct SweepReport {
     /// Suspect lines put to the model.
     pub lines: usize,
-    /// Different candidate changes tested.
+    /// Different candidate changes tested (the model's and mutants).
     pub tried: usize,
+    /// Of them, mutants ([`mutate`]).
+    pub mutants: usize,
     /// The candidate that passed the tests (written in the workspace), if one did.
     #[serde(skip)]
     pub passed: Option<sweep::LineFix>,
@@ -385,10 +393,12 @@ impl Repairer {
         }
     }
 
-    /// The line sweep (see [`sweep`]): asks for each suspect line of the located files
-    /// corrected, writes each different candidate into the workspace in turn and keeps the
-    /// first one `passes` accepts (it runs the tests); the files are restored when none
-    /// does. `on_text` sees what was tried.
+    /// The line sweep (see [`sweep`]): renames a name the failure quotes that no longer
+    /// exists ([`rename`]), asks for each suspect line of the located files
+    /// corrected, then adds the mechanical edits of those lines ([`mutate`], tried for at
+    /// most [`MUTANT_BUDGET`]), writes each different candidate into the workspace in turn
+    /// and keeps the first one `passes` accepts (it runs the tests); the files are restored
+    /// when none does. `on_text` sees what was tried.
     pub fn sweep(
         &self,
         request: &RepairRequest<'_>,
@@ -439,7 +449,17 @@ impl Repairer {
         };
         report.lines = suspects.len();
         let mut seen = std::collections::BTreeSet::new();
-        let mut fixes = Vec::new();
+        // A name the failure quotes that the code no longer defines first: the tests pass
+        // with its successor or not at all.
+        let mut fixes: Vec<sweep::LineFix> = request
+            .failure
+            .map(|failure| {
+                rename::candidates(&located, failure, &localize::list_files(request.root))
+            })
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|fix| !request.avoid.contains(&fix.change()) && seen.insert(fix.text.clone()))
+            .collect();
         for (suspect, reply) in suspects.iter().zip(&replies) {
             report.prompt_tokens += reply.prompt_tokens;
             report.generated_tokens += reply.tokens.len();
@@ -453,9 +473,25 @@ impl Repairer {
                 fixes.push(fix);
             }
         }
-        for fix in fixes {
+        let from_model = fixes.len();
+        fixes.extend(
+            mutate::candidates(&located, &suspects)
+                .into_iter()
+                .filter(|fix| {
+                    !request.avoid.contains(&fix.change()) && seen.insert(fix.text.clone())
+                }),
+        );
+        let mut mutants_since = None;
+        for (i, fix) in fixes.into_iter().enumerate() {
             if cancel.load(Relaxed) {
                 break;
+            }
+            if i >= from_model {
+                let since = *mutants_since.get_or_insert_with(std::time::Instant::now);
+                if since.elapsed() > MUTANT_BUDGET {
+                    break;
+                }
+                report.mutants += 1;
             }
             report.tried += 1;
             on_text(&format!(

@@ -1,0 +1,692 @@
+//! Mutation candidates for the line sweep: small mechanical edits of the suspect lines (a
+//! comparison turned around, `and` for `or`, `??` for `||`, a bound off by one, `?` for
+//! `.unwrap()`, `${1:-}` for `$1`), tested like the model's own candidates once those are
+//! spent.
+//!
+//! Why: the model, told a line is wrong, often rewrites it into something else that is
+//! wrong (`value > following` into `value >= following`) while the fix is one of a handful
+//! of edits every programmer tries first. Template repair (PraPR, TBar) finds such fixes
+//! by trying them all against the tests; the suspect order (lines the failure names first)
+//! and the order of the edits below (the likeliest first) decide between several that pass.
+//! An edit that repeats on lines of the same shape in the same file (`options.retries ||
+//! 3`, `options.delayMs || 100`; `cmd=$1`, `n=$2`) is also tried on all of them at once,
+//! before the line alone: a bug copied to its siblings is fixed in all of them or not at
+//! all.
+//!
+//! Only code is edited: string literals and comments are blanked before operators are
+//! looked for, so a message or a comment never changes.
+
+use std::collections::BTreeSet;
+
+use super::edits::EditableFile;
+use super::localize::Located;
+use super::sweep::{LineFix, Suspect};
+
+/// Most mutants one sweep tries.
+pub const MAX_MUTANTS: usize = 48;
+
+/// The languages whose syntax the mutations know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lang {
+    Python,
+    JavaScript,
+    Rust,
+    Shell,
+}
+
+impl Lang {
+    fn of(path: &str) -> Option<Lang> {
+        match super::prompt::language(path) {
+            "python" => Some(Lang::Python),
+            "javascript" | "typescript" => Some(Lang::JavaScript),
+            "rust" => Some(Lang::Rust),
+            "bash" => Some(Lang::Shell),
+            _ => None,
+        }
+    }
+}
+
+/// A blanked byte: inside a string literal or a comment.
+const BLANK: u8 = 0x01;
+
+/// `line` with the insides of string literals and comments blanked ([`BLANK`]), so that
+/// operators are looked for in code only; byte offsets stay those of `line`. In shell,
+/// double-quoted text stays code (`"$1"` is a parameter).
+fn code_only(line: &str, lang: Lang) -> Vec<u8> {
+    let b = line.as_bytes();
+    let mut out = b.to_vec();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        let comment = match lang {
+            Lang::Python => c == b'#',
+            Lang::Shell => c == b'#' && (i == 0 || b[i - 1].is_ascii_whitespace()),
+            Lang::JavaScript | Lang::Rust => c == b'/' && b.get(i + 1) == Some(&b'/'),
+        };
+        if comment {
+            out[i..].fill(BLANK);
+            break;
+        }
+        let quote = match lang {
+            Lang::Shell => c == b'\'',
+            Lang::JavaScript => matches!(c, b'\'' | b'"' | b'`'),
+            Lang::Rust => c == b'"' || c == b'\'' && is_char_literal(b, i),
+            Lang::Python => matches!(c, b'\'' | b'"'),
+        };
+        if !quote {
+            i += 1;
+            continue;
+        }
+        let mut j = i + 1;
+        while j < b.len() && b[j] != c {
+            j += if b[j] == b'\\' && lang != Lang::Shell {
+                2
+            } else {
+                1
+            };
+        }
+        let end = j.min(b.len());
+        out[i + 1..end].fill(BLANK);
+        i = end + 1;
+    }
+    out
+}
+
+/// Whether the `'` at `i` opens a Rust character literal (`'a'`, `'\n'`) rather than a
+/// lifetime.
+fn is_char_literal(b: &[u8], i: usize) -> bool {
+    match b.get(i + 1) {
+        Some(b'\\') => b[i + 2..].iter().take(8).any(|&c| c == b'\''),
+        Some(_) => b.get(i + 2) == Some(&b'\''),
+        None => false,
+    }
+}
+
+/// An operator and what it is turned into, likeliest first.
+struct Swap {
+    from: &'static str,
+    to: &'static [&'static str],
+    /// The languages it applies to.
+    langs: &'static [Lang],
+}
+
+const C_LIKE: &[Lang] = &[Lang::Python, Lang::JavaScript, Lang::Rust];
+const ALL: &[Lang] = &[Lang::Python, Lang::JavaScript, Lang::Rust, Lang::Shell];
+
+/// Operators written with a space on each side (` > `), so that `->`, `=>`, generics,
+/// shell redirections and regular expressions are left alone.
+const SWAPS: &[Swap] = &[
+    Swap {
+        from: ">",
+        to: &["<", ">=", "<="],
+        langs: C_LIKE,
+    },
+    Swap {
+        from: "<",
+        to: &[">", "<=", ">="],
+        langs: C_LIKE,
+    },
+    Swap {
+        from: ">=",
+        to: &[">", "<=", "<"],
+        langs: C_LIKE,
+    },
+    Swap {
+        from: "<=",
+        to: &["<", ">=", ">"],
+        langs: C_LIKE,
+    },
+    Swap {
+        from: "==",
+        to: &["!="],
+        langs: C_LIKE,
+    },
+    Swap {
+        from: "!=",
+        to: &["=="],
+        langs: C_LIKE,
+    },
+    Swap {
+        from: "===",
+        to: &["!=="],
+        langs: &[Lang::JavaScript],
+    },
+    Swap {
+        from: "!==",
+        to: &["==="],
+        langs: &[Lang::JavaScript],
+    },
+    Swap {
+        from: "||",
+        to: &["??", "&&"],
+        langs: &[Lang::JavaScript],
+    },
+    Swap {
+        from: "||",
+        to: &["&&"],
+        langs: &[Lang::Rust],
+    },
+    Swap {
+        from: "&&",
+        to: &["||"],
+        langs: &[Lang::JavaScript, Lang::Rust],
+    },
+    Swap {
+        from: "and",
+        to: &["or"],
+        langs: &[Lang::Python],
+    },
+    Swap {
+        from: "or",
+        to: &["and"],
+        langs: &[Lang::Python],
+    },
+    Swap {
+        from: "+",
+        to: &["-"],
+        langs: ALL,
+    },
+    Swap {
+        from: "-",
+        to: &["+"],
+        langs: ALL,
+    },
+    Swap {
+        from: "*",
+        to: &["/"],
+        langs: ALL,
+    },
+    Swap {
+        from: "/",
+        to: &["*"],
+        langs: ALL,
+    },
+    Swap {
+        from: "/",
+        to: &["//"],
+        langs: &[Lang::Python],
+    },
+    Swap {
+        from: "//",
+        to: &["/"],
+        langs: &[Lang::Python],
+    },
+    Swap {
+        from: "+=",
+        to: &["-="],
+        langs: ALL,
+    },
+    Swap {
+        from: "-=",
+        to: &["+="],
+        langs: ALL,
+    },
+    Swap {
+        from: "-lt",
+        to: &["-le", "-gt", "-ge"],
+        langs: &[Lang::Shell],
+    },
+    Swap {
+        from: "-le",
+        to: &["-lt", "-ge", "-gt"],
+        langs: &[Lang::Shell],
+    },
+    Swap {
+        from: "-gt",
+        to: &["-ge", "-lt", "-le"],
+        langs: &[Lang::Shell],
+    },
+    Swap {
+        from: "-ge",
+        to: &["-gt", "-le", "-lt"],
+        langs: &[Lang::Shell],
+    },
+    Swap {
+        from: "-eq",
+        to: &["-ne"],
+        langs: &[Lang::Shell],
+    },
+    Swap {
+        from: "-ne",
+        to: &["-eq"],
+        langs: &[Lang::Shell],
+    },
+];
+
+/// Which edit a mutant made, so that the same edit can be found on a line of the same shape:
+/// the rule, its alternative and which occurrence on the line.
+type Key = (usize, usize, usize);
+
+/// One edit of a line.
+struct Mutant {
+    key: Key,
+    /// How likely it is, 0 first: the first alternative of an operator is tried on every
+    /// suspect line before any second one.
+    rank: usize,
+    /// Whether it may be tried on the lines of the same shape too.
+    spreads: bool,
+    line: String,
+}
+
+/// `line` with `range` replaced by `with`.
+fn splice(line: &str, range: std::ops::Range<usize>, with: &str) -> String {
+    format!("{}{with}{}", &line[..range.start], &line[range.end..])
+}
+
+/// Where `needle` starts in `hay`, each match.
+fn find_all(hay: &[u8], needle: &[u8]) -> Vec<usize> {
+    if needle.is_empty() || hay.len() < needle.len() {
+        return Vec::new();
+    }
+    (0..=hay.len() - needle.len())
+        .filter(|&i| &hay[i..i + needle.len()] == needle)
+        .collect()
+}
+
+fn is_word_byte(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_'
+}
+
+/// Rule numbers after the swaps.
+const RULE_NOT: usize = 1000;
+const RULE_UNWRAP: usize = 1001;
+const RULE_POSITIONAL: usize = 1002;
+const RULE_LENGTH: usize = 1003;
+const RULE_INTEGER: usize = 1004;
+
+/// Every mutant of `line`, the likeliest first.
+fn mutants(line: &str, lang: Lang) -> Vec<Mutant> {
+    let code = code_only(line, lang);
+    let mut out = Vec::new();
+    for (rule, swap) in SWAPS.iter().enumerate() {
+        if !swap.langs.contains(&lang) {
+            continue;
+        }
+        let spaced = format!(" {} ", swap.from);
+        for (k, at) in find_all(&code, spaced.as_bytes()).into_iter().enumerate() {
+            let range = at + 1..at + 1 + swap.from.len();
+            for (alt, to) in swap.to.iter().enumerate() {
+                out.push(Mutant {
+                    key: (rule, alt, k),
+                    rank: alt,
+                    spreads: true,
+                    line: splice(line, range.clone(), to),
+                });
+            }
+        }
+    }
+    negations(line, &code, lang, &mut out);
+    idioms(line, &code, lang, &mut out);
+    off_by_one(line, &code, lang, &mut out);
+    out.sort_by_key(|m| m.rank);
+    out
+}
+
+/// A condition negated: `not`/`!` taken away, or (Python) put in after `if`.
+fn negations(line: &str, code: &[u8], lang: Lang, out: &mut Vec<Mutant>) {
+    match lang {
+        Lang::Python => {
+            for (k, at) in find_all(code, b" not ").into_iter().enumerate() {
+                out.push(Mutant {
+                    key: (RULE_NOT, 0, k),
+                    rank: 0,
+                    spreads: true,
+                    line: splice(line, at + 1..at + 5, ""),
+                });
+            }
+            let t = line.trim_start();
+            let indent = line.len() - t.len();
+            for keyword in ["if ", "elif ", "while "] {
+                if t.starts_with(keyword) && !t[keyword.len()..].starts_with("not ") {
+                    let at = indent + keyword.len();
+                    out.push(Mutant {
+                        key: (RULE_NOT, 1, 0),
+                        rank: 1,
+                        spreads: true,
+                        line: splice(line, at..at, "not "),
+                    });
+                }
+            }
+        }
+        Lang::JavaScript | Lang::Rust => {
+            for (k, at) in find_all(code, b"!").into_iter().enumerate() {
+                let before = at.checked_sub(1).map(|i| code[i]);
+                let after = code.get(at + 1).copied();
+                if matches!(before, Some(b'(' | b' ') | None)
+                    && after.is_some_and(|c| is_word_byte(c) || c == b'(')
+                {
+                    out.push(Mutant {
+                        key: (RULE_NOT, 0, k),
+                        rank: 0,
+                        spreads: true,
+                        line: splice(line, at..at + 1, ""),
+                    });
+                }
+            }
+        }
+        Lang::Shell => {}
+    }
+}
+
+/// Each language's usual slips: a panic where the function can return `None`/`Err`
+/// (Rust), a positional parameter read under `set -u` (shell).
+fn idioms(line: &str, code: &[u8], lang: Lang, out: &mut Vec<Mutant>) {
+    match lang {
+        Lang::Rust => {
+            let mut k = 0;
+            for at in find_all(code, b".unwrap()") {
+                out.push(Mutant {
+                    key: (RULE_UNWRAP, 0, k),
+                    rank: 0,
+                    spreads: true,
+                    line: splice(line, at..at + ".unwrap()".len(), "?"),
+                });
+                k += 1;
+            }
+            for at in find_all(code, b".expect(") {
+                let open = at + ".expect".len();
+                if let Some(close) = matching_paren(code, open) {
+                    out.push(Mutant {
+                        key: (RULE_UNWRAP, 0, k),
+                        rank: 0,
+                        spreads: true,
+                        line: splice(line, at..close + 1, "?"),
+                    });
+                    k += 1;
+                }
+            }
+        }
+        Lang::Shell => {
+            let mut k = 0;
+            for at in find_all(code, b"$") {
+                let digit = code.get(at + 1).copied();
+                let escaped = at > 0 && code[at - 1] == b'\\';
+                if !escaped && digit.is_some_and(|c| c.is_ascii_digit()) {
+                    let n = char::from(code[at + 1]);
+                    out.push(Mutant {
+                        key: (RULE_POSITIONAL, 0, k),
+                        rank: 0,
+                        spreads: true,
+                        line: splice(line, at..at + 2, &format!("${{{n}:-}}")),
+                    });
+                    k += 1;
+                }
+            }
+        }
+        Lang::Python | Lang::JavaScript => {}
+    }
+}
+
+/// The index of the `)` closing the `(` at `open`.
+fn matching_paren(code: &[u8], open: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    for (i, &c) in code.iter().enumerate().skip(open) {
+        match c {
+            b'(' => depth += 1,
+            b')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Bounds off by one: a length (`len(x)`, `.length`, `.len()`, `self.len`) one less or
+/// more, an integer literal one less or more. Tried after every other edit.
+fn off_by_one(line: &str, code: &[u8], lang: Lang, out: &mut Vec<Mutant>) {
+    let mut ends = Vec::new();
+    match lang {
+        Lang::Python => {
+            for at in find_all(code, b"len(") {
+                if at == 0 || !is_word_byte(code[at - 1]) {
+                    ends.extend(matching_paren(code, at + 3).map(|c| c + 1));
+                }
+            }
+        }
+        Lang::JavaScript => ends.extend(
+            find_all(code, b".length")
+                .into_iter()
+                .map(|at| at + ".length".len())
+                .filter(|&end| code.get(end).is_none_or(|&c| !is_word_byte(c))),
+        ),
+        Lang::Rust => {
+            ends.extend(find_all(code, b".len()").into_iter().map(|at| at + 6));
+            ends.extend(
+                find_all(code, b".len")
+                    .into_iter()
+                    .map(|at| at + 4)
+                    .filter(|&end| code.get(end).is_none_or(|&c| !is_word_byte(c) && c != b'(')),
+            );
+        }
+        Lang::Shell => {}
+    }
+    for (k, end) in ends.into_iter().enumerate() {
+        for (alt, delta) in [" - 1", " + 1"].iter().enumerate() {
+            out.push(Mutant {
+                key: (RULE_LENGTH, alt, k),
+                rank: 2 + alt,
+                spreads: false,
+                line: splice(line, end..end, delta),
+            });
+        }
+    }
+    let mut k = 0;
+    let mut i = 0;
+    while i < code.len() {
+        if !code[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < code.len() && code[i].is_ascii_digit() {
+            i += 1;
+        }
+        let before = start.checked_sub(1).map(|j| code[j]);
+        let after = code.get(i).copied();
+        let inside_word = |c: Option<u8>| c.is_some_and(|c| is_word_byte(c) || c == b'.');
+        if inside_word(before) || inside_word(after) || before == Some(b'$') || i - start > 4 {
+            continue;
+        }
+        let Ok(n) = line[start..i].parse::<u32>() else {
+            continue;
+        };
+        for (alt, m) in [n.checked_sub(1), Some(n + 1)].into_iter().enumerate() {
+            if let Some(m) = m {
+                out.push(Mutant {
+                    key: (RULE_INTEGER, alt, k),
+                    rank: 3 + alt,
+                    spreads: false,
+                    line: splice(line, start..i, &m.to_string()),
+                });
+            }
+        }
+        k += 1;
+    }
+}
+
+/// The line's shape: identifiers, numbers and blanked text each made one symbol, spaces
+/// dropped. Lines of one shape are siblings (`const retries = options.retries || 3;` and
+/// `const delayMs = options.delayMs || 100;`).
+fn shape(line: &str, lang: Lang) -> String {
+    let code = code_only(line.trim(), lang);
+    let mut out = String::new();
+    let mut last = None;
+    for &c in &code {
+        let class = if c == BLANK {
+            'S'
+        } else if c.is_ascii_digit() && last != Some('I') {
+            'N'
+        } else if is_word_byte(c) {
+            'I'
+        } else if c.is_ascii_whitespace() {
+            last = None;
+            continue;
+        } else {
+            char::from(c)
+        };
+        if !(matches!(class, 'S' | 'N' | 'I') && last == Some(class)) {
+            out.push(class);
+        }
+        last = Some(class);
+    }
+    out
+}
+
+/// The mutation candidates for the `suspects` of `located`, in the order they are worth
+/// trying (at most [`MAX_MUTANTS`]): each suspect line's likeliest edits first, then the
+/// next likeliest of every line, and so on; an edit that also applies to the line's
+/// siblings comes first across all of them, then on the line alone.
+pub fn candidates(located: &Located, suspects: &[Suspect]) -> Vec<LineFix> {
+    let mut ranked: Vec<(usize, usize, LineFix)> = Vec::new();
+    for (order, suspect) in suspects.iter().enumerate() {
+        let file = &located.editable[suspect.file];
+        let Some(lang) = Lang::of(&file.path) else {
+            continue;
+        };
+        let lines: Vec<&str> = file.text.lines().collect();
+        let Some(&line) = lines.get(suspect.line) else {
+            continue;
+        };
+        let own_shape = shape(line, lang);
+        let siblings: Vec<usize> = (0..lines.len())
+            .filter(|&i| i != suspect.line && shape(lines[i], lang) == own_shape)
+            .collect();
+        for mutant in mutants(line, lang) {
+            let mut edited: Vec<(usize, String)> = vec![(suspect.line, mutant.line.clone())];
+            if mutant.spreads {
+                for &i in &siblings {
+                    if let Some(m) = mutants(lines[i], lang)
+                        .into_iter()
+                        .find(|m| m.key == mutant.key)
+                    {
+                        edited.push((i, m.line));
+                    }
+                }
+            }
+            if edited.len() > 1 {
+                ranked.push((mutant.rank, order, fix(file, &lines, &edited)));
+            }
+            ranked.push((mutant.rank, order, fix(file, &lines, &edited[..1])));
+        }
+    }
+    ranked.sort_by_key(|r| (r.0, r.1));
+    let mut seen = BTreeSet::new();
+    ranked
+        .into_iter()
+        .map(|r| r.2)
+        .filter(|f| seen.insert(f.text.clone()))
+        .take(MAX_MUTANTS)
+        .collect()
+}
+
+/// The candidate made of `file` with each `(line, text)` of `edited` replaced; the first
+/// is the one it is named after.
+fn fix(file: &EditableFile, lines: &[&str], edited: &[(usize, String)]) -> LineFix {
+    let mut new: Vec<&str> = lines.to_vec();
+    for (i, text) in edited {
+        new[*i] = text;
+    }
+    let mut text = new.join("\n");
+    if file.text.ends_with('\n') {
+        text.push('\n');
+    }
+    let (line, first) = &edited[0];
+    let replacement = if edited.len() > 1 {
+        format!("{} (and {} lines alike)", first, edited.len() - 1)
+    } else {
+        first.clone()
+    };
+    LineFix {
+        path: file.path.clone(),
+        line: *line,
+        replacement,
+        text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines_of(path: &str, line: &str) -> Vec<String> {
+        mutants(line, Lang::of(path).expect("known language"))
+            .into_iter()
+            .map(|m| m.line)
+            .collect()
+    }
+
+    #[test]
+    fn comparisons_turn_around_the_likeliest_way_first() {
+        let got = lines_of("r.py", "        if value > following:");
+        assert_eq!(got[0], "        if value < following:");
+        assert!(got.contains(&"        if value >= following:".to_string()));
+        assert!(got.contains(&"        if not value > following:".to_string()));
+        // Arrows, generics, redirections and text are not comparisons.
+        assert!(lines_of("a.rs", "fn f(v: Vec<u8>) -> Option<u8> {").is_empty());
+        assert!(lines_of("a.py", "print(\"a > b\")  # x > y").is_empty());
+        assert!(lines_of("a.sh", "echo hi > out.txt").is_empty());
+    }
+
+    #[test]
+    fn each_language_gets_its_usual_slips() {
+        assert!(
+            lines_of("a.rs", "    let (k, v) = line.split_once('=').unwrap();")
+                .contains(&"    let (k, v) = line.split_once('=')?;".to_string())
+        );
+        assert!(
+            lines_of(
+                "a.rs",
+                "    let x = s.parse::<u8>().expect(\"a (number)\");"
+            )
+            .contains(&"    let x = s.parse::<u8>()?;".to_string())
+        );
+        assert_eq!(lines_of("t.sh", "cmd=$1")[0], "cmd=${1:-}");
+        assert!(lines_of("t.sh", "echo '$1'").is_empty());
+        assert_eq!(
+            lines_of("r.js", "  const n = options.retries || 3;")[0],
+            "  const n = options.retries ?? 3;"
+        );
+        assert!(
+            lines_of("b.rs", "        self.get(self.len)")
+                .contains(&"        self.get(self.len - 1)".to_string())
+        );
+        assert!(
+            lines_of("p.py", "    for i in range(len(xs)):")
+                .contains(&"    for i in range(len(xs) - 1):".to_string())
+        );
+        // Numbers inside names, floats and strings stay.
+        assert!(lines_of("c.js", "const v2 = 2.54; const s = '7';").is_empty());
+    }
+
+    #[test]
+    fn an_edit_repeated_on_sibling_lines_is_tried_on_all_of_them_first() {
+        let text = "function f(options = {}) {\n  const retries = options.retries || 3;\n  const delayMs = options.delayMs || 100;\n  const sleep = options.sleep || realSleep;\n  return retries;\n}\n";
+        let located = Located {
+            editable: vec![EditableFile::whole("retry.js", text)],
+            ..Located::default()
+        };
+        let got = candidates(&located, &[Suspect { file: 0, line: 1 }]);
+        assert_eq!(
+            got[0].text,
+            text.replace("retries || 3", "retries ?? 3")
+                .replace("delayMs || 100", "delayMs ?? 100")
+        );
+        assert_eq!(got[1].text, text.replace("retries || 3", "retries ?? 3"));
+        assert!(got.len() <= MAX_MUTANTS);
+        // Shell positional parameters on lines alike, though the number differs.
+        let script = "cmd=$1\ncase $cmd in\n  done)\n    n=$2\n    ;;\nesac\n";
+        let located = Located {
+            editable: vec![EditableFile::whole("todo.sh", script)],
+            ..Located::default()
+        };
+        let got = candidates(&located, &[Suspect { file: 0, line: 0 }]);
+        assert_eq!(
+            got[0].text,
+            "cmd=${1:-}\ncase $cmd in\n  done)\n    n=${2:-}\n    ;;\nesac\n"
+        );
+    }
+}
