@@ -1,7 +1,7 @@
 //! Mutation candidates for the line sweep: small mechanical edits of the suspect lines (a
 //! comparison turned around, `and` for `or`, `??` for `||`, a bound off by one, `?` for
-//! `.unwrap()`, `${1:-}` for `$1`), tested like the model's own candidates once those are
-//! spent.
+//! `.unwrap()`, `${1:-}` for `$1`, a guard taken away), tested like the model's own
+//! candidates once those are spent.
 //!
 //! Why: the model, told a line is wrong, often rewrites it into something else that is
 //! wrong (`value > following` into `value >= following`) while the fix is one of a handful
@@ -572,6 +572,16 @@ pub fn candidates(located: &Located, suspects: &[Suspect]) -> Vec<LineFix> {
             }
             ranked.push((mutant.rank, order, fix(file, &lines, &edited[..1])));
         }
+        if let Some(text) = without_guard(&lines, suspect.line, lang, file.text.ends_with('\n')) {
+            let replacement = format!("{} (the condition taken away)", line.trim());
+            let fix = LineFix {
+                path: file.path.clone(),
+                line: suspect.line,
+                replacement,
+                text,
+            };
+            ranked.push((1, order, fix));
+        }
     }
     ranked.sort_by_key(|r| (r.0, r.1));
     let mut seen = BTreeSet::new();
@@ -581,6 +591,62 @@ pub fn candidates(located: &Located, suspects: &[Suspect]) -> Vec<LineFix> {
         .filter(|f| seen.insert(f.text.clone()))
         .take(MAX_MUTANTS)
         .collect()
+}
+
+/// The text with the `if` on line `at` taken away and its block kept, one level less
+/// indented (a guard that skips what must always run: `if field:` before
+/// `fields.append(...)`); `None` when the line opens no `if` block or the block has an
+/// `else`.
+fn without_guard(lines: &[&str], at: usize, lang: Lang, newline_at_end: bool) -> Option<String> {
+    let line = lines[at];
+    let t = line.trim_start();
+    let indent = line.len() - t.len();
+    let deeper = |l: &str| l.trim().is_empty() || l.len() - l.trim_start().len() > indent;
+    // The block's lines (after the header) and the closing line to drop, if any.
+    let (end, closing) = match lang {
+        Lang::Python => {
+            if !(t.starts_with("if ") && t.ends_with(':')) {
+                return None;
+            }
+            let end = (at + 1..lines.len())
+                .find(|&i| !deeper(lines[i]))
+                .unwrap_or(lines.len());
+            (end, None)
+        }
+        Lang::JavaScript | Lang::Rust => {
+            if !(t.starts_with("if ") && t.ends_with('{')) {
+                return None;
+            }
+            let close = (at + 1..lines.len()).find(|&i| !deeper(lines[i]))?;
+            if lines[close].trim() != "}" {
+                return None;
+            }
+            (close, Some(close))
+        }
+        Lang::Shell => return None,
+    };
+    let body = &lines[at + 1..end];
+    if body.iter().all(|l| l.trim().is_empty())
+        || lines.get(end).is_some_and(|l| {
+            l.trim_start().starts_with("else") || l.trim_start().starts_with("elif")
+        })
+    {
+        return None;
+    }
+    let step = body
+        .iter()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.len() - l.trim_start().len() - indent)
+        .min()?;
+    let mut out: Vec<String> = lines[..at].iter().map(|l| l.to_string()).collect();
+    out.extend(body.iter().map(|l| l.get(step..).unwrap_or("").to_string()));
+    let rest = closing.map_or(end, |c| c + 1);
+    out.extend(lines[rest..].iter().map(|l| l.to_string()));
+    let mut text = out.join("\n");
+    if newline_at_end {
+        text.push('\n');
+    }
+    Some(text)
 }
 
 /// The candidate made of `file` with each `(line, text)` of `edited` replaced; the first
@@ -660,6 +726,28 @@ mod tests {
         );
         // Numbers inside names, floats and strings stay.
         assert!(lines_of("c.js", "const v2 = 2.54; const s = '7';").is_empty());
+    }
+
+    #[test]
+    fn a_guard_can_be_taken_away_keeping_its_block() {
+        let py = [
+            "    if field:",
+            "        fields.append(x)",
+            "    return fields",
+        ];
+        assert_eq!(
+            without_guard(&py, 0, Lang::Python, true).as_deref(),
+            Some("    fields.append(x)\n    return fields\n")
+        );
+        let js = ["  if (ok) {", "    run();", "  }", "  done();"];
+        assert_eq!(
+            without_guard(&js, 0, Lang::JavaScript, false).as_deref(),
+            Some("  run();\n  done();")
+        );
+        // Not with an else, nor on a line that opens no block.
+        let with_else = ["if a:", "    x()", "else:", "    y()"];
+        assert_eq!(without_guard(&with_else, 0, Lang::Python, true), None);
+        assert_eq!(without_guard(&py, 1, Lang::Python, true), None);
     }
 
     #[test]

@@ -7,8 +7,9 @@
 //! can break what the visible tests do not cover. But the visible tests also miss parts of
 //! real fixes, so what they do not need is put back when it belongs with what they need
 //! (the same edit pattern, or a name both touch: [`related`]), if the tests still pass
-//! with it. What was dropped, and why, goes to the run folder (`dropped-N.json`) and the
-//! judge sees the diff without it.
+//! with it, unless it only rewrites the text of string literals (a message "tidied").
+//! What was dropped, and why, goes to the run folder (`dropped-N.json`) and the judge sees
+//! the diff without it.
 
 use std::path::Path;
 
@@ -257,7 +258,7 @@ fn drop_hunks(
             .collect();
         let mut trial = reverted.clone();
         for i in 0..hunks.len() {
-            if reverted[i] && hunks[i].belongs_with(&needed) {
+            if reverted[i] && !hunks[i].only_literals_changed() && hunks[i].belongs_with(&needed) {
                 trial[i] = false;
             }
         }

@@ -47,6 +47,21 @@ impl Edit {
         })
     }
 
+    /// Whether the edit changes only the text inside string literals (`"withdraw"` →
+    /// `"withdrawal"`): a message or a label the visible tests do not need, never the part
+    /// of a fix the hidden ones might.
+    pub fn only_literals_changed(&self) -> bool {
+        let code = |lines: &[String]| {
+            lines
+                .iter()
+                .map(|l| without_literals(l))
+                .collect::<Vec<_>>()
+        };
+        self.removed != self.added
+            && self.removed.len() == self.added.len()
+            && code(&self.removed) == code(&self.added)
+    }
+
     /// The tokens this edit takes out and puts in, numbers made alike: `$1` → `${1:-}` and
     /// `$2` → `${2:-}` have the same pattern. Empty when only whitespace changed.
     fn pattern(&self) -> Pattern {
@@ -139,6 +154,35 @@ pub fn edits(old: &str, new: &str) -> Vec<Edit> {
     edits
 }
 
+/// `line` with the text inside its string literals (`'...'`, `"..."`, `` `...` ``) taken
+/// out, the quotes kept.
+fn without_literals(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut quote = None;
+    let mut escaped = false;
+    for c in line.chars() {
+        match quote {
+            Some(q) => {
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' {
+                    escaped = true;
+                } else if c == q {
+                    quote = None;
+                    out.push(c);
+                }
+            }
+            None => {
+                if matches!(c, '\'' | '"' | '`') {
+                    quote = Some(c);
+                }
+                out.push(c);
+            }
+        }
+    }
+    out
+}
+
 /// Words (letters, digits, `_`) and single other characters, whitespace left out.
 fn tokens(text: &str) -> Vec<&str> {
     let mut out = Vec::new();
@@ -183,6 +227,17 @@ mod tests {
             removed: vec![format!("{removed}\n")],
             added: vec![format!("{added}\n")],
         }
+    }
+
+    #[test]
+    fn an_edit_of_string_text_alone_is_told_apart() {
+        let stray = edit(
+            "        self.history.append((\"withdraw\", amount))",
+            "        self.history.append((\"withdrawal\", amount))",
+        );
+        assert!(stray.only_literals_changed());
+        assert!(!edit("    return 'a' + x", "    return 'a' + y").only_literals_changed());
+        assert!(!edit("x = 'it\\'s'", "x = 'it\\'s' + s").only_literals_changed());
     }
 
     #[test]
