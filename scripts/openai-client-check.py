@@ -101,9 +101,34 @@ def bad_request():
     raise AssertionError("an empty messages list was accepted")
 
 
+def logprobs():
+    r = client.chat.completions.create(
+        model=model, messages=[{"role": "user", "content": "Say hi."}], max_tokens=8,
+        temperature=0, logprobs=True, top_logprobs=2)
+    content = r.choices[0].logprobs.content
+    assert len(content) == r.usage.completion_tokens, (len(content), r.usage)
+    assert all(t.logprob <= 0 and len(t.top_logprobs) == 2 for t in content), content
+    return " ".join(f"{t.token!r}:{t.logprob:.2f}" for t in content[:4])
+
+
+def embeddings():
+    # The client asks for base64 unless told otherwise, and decodes it.
+    r = client.embeddings.create(model=model, input=["def add(a, b):", "the cat sat on the mat"])
+    a, b = (d.embedding for d in r.data)
+    assert len(a) == len(b) > 0, (len(a), len(b))
+    norm = sum(x * x for x in a) ** 0.5
+    assert abs(norm - 1.0) < 1e-3, norm
+    cos = sum(x * y for x, y in zip(a, b))
+    floats = client.embeddings.create(model=model, input="def add(a, b):", encoding_format="float")
+    same = sum(x * y for x, y in zip(a, floats.data[0].embedding))
+    assert abs(same - 1.0) < 1e-4, same
+    return f"{len(a)} dimensions, cosine of two texts {cos:.3f}, usage {r.usage.prompt_tokens} tokens"
+
+
 for name, fn in [("models", models), ("chat", chat), ("stream", stream),
                  ("tool call", tool_call), ("json_schema", json_schema),
-                 ("completion", completion), ("bad request", bad_request)]:
+                 ("completion", completion), ("logprobs", logprobs),
+                 ("embeddings", embeddings),
+                 ("bad request", bad_request)]:
     check(name, fn)
-print("embeddings: not served yet (no /v1/embeddings)")
 sys.exit(failures)

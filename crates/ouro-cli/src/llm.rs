@@ -318,6 +318,7 @@ fn generate(args: GenerateArgs) -> Result<()> {
             max_draft: args.lookup,
             ..Lookup::default()
         }),
+        logprobs: None,
     };
     let cancel = cancel_on_ctrl_c()?;
     let mut stdout = std::io::stdout();

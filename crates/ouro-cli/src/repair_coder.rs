@@ -18,6 +18,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use ouro_llm::device::DeviceChoice;
 use ouro_llm::sampling::SamplingConfig;
@@ -43,6 +44,12 @@ const FOCUSED_ATTEMPTS: u32 = 5;
 /// The attempt that starts with the line sweep: the first after the greedy whole-file
 /// reply failed.
 const SWEEP_ATTEMPT: u32 = 2;
+
+/// How many times the sweep's first test run a later candidate's run may take.
+const TRIAL_PACE: u32 = 5;
+
+/// The least time a sweep candidate's test run is given.
+const MIN_TRIAL_LIMIT: Duration = Duration::from_secs(10);
 
 /// Replies decoded side by side when an attempt samples: its own and those of the next
 /// attempts asked the same prompt (see [`RepairRequest::later`]).
@@ -173,7 +180,20 @@ fn sweep(
     stream: &mut dyn FnMut(&str),
 ) -> Result<(Swept, TokenUsage), LoopError> {
     stream("line sweep: each suspect line corrected in turn, the tests run on each\n");
-    let mut passes = || ctx.trial.run().is_ok_and(|report| report.passed());
+    // The first candidate's test run sets the pace: later ones get a few times as long, so
+    // that one which loops forever (a mutant turning `-=` into `+=`) fails fast.
+    let mut pace: Option<Duration> = None;
+    let mut passes = || {
+        let started = Instant::now();
+        let report = match pace {
+            None => ctx.trial.run(),
+            Some(pace) => ctx
+                .trial
+                .run_within((pace * TRIAL_PACE).max(MIN_TRIAL_LIMIT)),
+        };
+        pace.get_or_insert(started.elapsed());
+        report.is_ok_and(|report| report.passed())
+    };
     let report = match repairer.sweep(request, &mut passes, ctx.cancel, stream) {
         Ok(report) => report,
         Err(e) => {

@@ -272,5 +272,6 @@ pub(crate) fn generation(
         generation_time,
         drafted: 0,
         accepted: 0,
+        logprobs: decoder.logprobs,
     }
 }

@@ -3,7 +3,7 @@
 //! [`Decoder`]; [`crate::candidates`] drives several side by side, one per candidate reply.
 
 use crate::constrained::Guide;
-use crate::engine::{Engine, EngineError, GenerateOptions, StopReason};
+use crate::engine::{Engine, EngineError, GenerateOptions, StopReason, TokenLogprob};
 use crate::sampling::{Sampler, SamplingConfig, StopMatcher};
 use crate::tokenizer::Utf8Stream;
 
@@ -27,6 +27,10 @@ pub(crate) struct Decoder {
     pub text: String,
     /// The tokens taken so far (an end-of-generation token is not).
     pub tokens: Vec<u32>,
+    /// Alternatives recorded per token, when log-probabilities are asked for.
+    top_logprobs: Option<usize>,
+    /// Each taken token's log-probability (when asked for).
+    pub logprobs: Vec<TokenLogprob>,
 }
 
 impl Decoder {
@@ -54,6 +58,8 @@ impl Decoder {
             ignore_eos: opts.ignore_eos,
             text: String::new(),
             tokens: Vec::new(),
+            top_logprobs: opts.logprobs,
+            logprobs: Vec::new(),
         })
     }
 
@@ -65,6 +71,8 @@ impl Decoder {
         logits: &mut [f32],
         on_text: &mut dyn FnMut(&str),
     ) -> Result<Step, EngineError> {
+        // The model's own distribution, before the grammar and the sampling settings.
+        let raw = self.top_logprobs.map(|_| logits.to_vec());
         if let Some(guide) = self.guide.as_mut() {
             guide.mask_logits(logits)?;
         }
@@ -77,6 +85,10 @@ impl Decoder {
             guide.commit(token)?;
         }
         self.tokens.push(token);
+        if let (Some(raw), Some(k)) = (raw, self.top_logprobs) {
+            self.logprobs
+                .push(crate::score::token_logprob(&raw, token, k));
+        }
         let piece = self.utf8.push(&engine.tokenizer.token_to_piece(token));
         let step = self.stops.push(&piece);
         self.emit(&step.emit, on_text);

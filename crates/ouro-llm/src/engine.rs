@@ -82,6 +82,23 @@ pub struct GenerateOptions {
     /// copies text it has seen. Off by default: a batched forward may round differently from
     /// a single-token one, so greedy output can differ in rare near-ties.
     pub lookup: Option<Lookup>,
+    /// Record each chosen token's log-probability under the model (before the grammar and
+    /// the sampling settings) with this many most likely alternatives (0 to
+    /// [`MAX_TOP_LOGPROBS`]); `None` records nothing.
+    pub logprobs: Option<usize>,
+}
+
+/// Most alternatives [`GenerateOptions::logprobs`] records per token (OpenAI's limit).
+pub const MAX_TOP_LOGPROBS: usize = 20;
+
+/// A chosen token's log-probability and the likeliest alternatives at its place.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct TokenLogprob {
+    pub token: u32,
+    /// ln p(token | everything before it).
+    pub logprob: f32,
+    /// The likeliest tokens at this place, most likely first, with their log-probabilities.
+    pub top: Vec<(u32, f32)>,
 }
 
 impl Default for GenerateOptions {
@@ -93,6 +110,7 @@ impl Default for GenerateOptions {
             ignore_eos: false,
             grammar: None,
             lookup: None,
+            logprobs: None,
         }
     }
 }
@@ -126,6 +144,8 @@ pub struct Generation {
     pub drafted: usize,
     /// Of those, the tokens the sampler picked too (each saved a forward pass).
     pub accepted: usize,
+    /// Each token's log-probability, when [`GenerateOptions::logprobs`] asked for them.
+    pub logprobs: Vec<TokenLogprob>,
 }
 
 impl Generation {
@@ -368,6 +388,7 @@ impl Engine {
             generation_time: gen_started.elapsed(),
             drafted,
             accepted,
+            logprobs: decoder.logprobs,
         })
     }
 }

@@ -4,7 +4,8 @@
 //! ([`ggml_type`], [`quant`]), tokenizes text ([`tokenizer`]), renders chat templates
 //! ([`chat_template`]), runs llama-family models on the CPU ([`model`]), samples tokens
 //! ([`sampling`]) and generates text ([`engine`]), optionally under a grammar
-//! ([`constrained`]); [`bench`] measures its speed and
+//! ([`constrained`]); it scores text ([`score`]) and embeds it ([`embed`]); [`bench`]
+//! measures its speed and
 //! [`synth`] writes random-weight models of any size.
 
 pub mod batch;
@@ -16,6 +17,7 @@ pub mod constrained;
 mod cpu;
 mod decode;
 pub mod device;
+pub mod embed;
 pub mod engine;
 pub mod ggml_type;
 pub mod gguf;

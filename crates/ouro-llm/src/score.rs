@@ -1,11 +1,13 @@
 //! Scoring text: the log-probability the model gives each token of a text after the tokens
 //! before it (prompt log-probabilities, as llama.cpp's perplexity tool and OpenAI's `echo`
 //! with `logprobs` report them), and the token the model expected instead: `ouro llm score`
-//! prints them, to see where a model finds a text surprising.
+//! prints them, to see where a model finds a text surprising. The same figures for each
+//! token of a generated reply, with the likeliest alternatives, come from
+//! [`token_logprob`] when [`crate::engine::GenerateOptions::logprobs`] asks for them.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::engine::{Engine, EngineError};
+use crate::engine::{Engine, EngineError, TokenLogprob};
 use crate::model::Logits;
 
 /// Tokens run through the model per forward pass while scoring: bounds the logits buffer
@@ -65,6 +67,31 @@ impl Engine {
     }
 }
 
+/// `token`'s log-probability in one row of logits, with the `k` likeliest tokens
+/// (at most [`crate::engine::MAX_TOP_LOGPROBS`]).
+pub(crate) fn token_logprob(row: &[f32], token: u32, k: usize) -> TokenLogprob {
+    let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let log_sum = max + row.iter().map(|&l| (l - max).exp()).sum::<f32>().ln();
+    let k = k.min(crate::engine::MAX_TOP_LOGPROBS).min(row.len());
+    let mut order: Vec<u32> = (0..row.len() as u32).collect();
+    let by_logit = |a: &u32, b: &u32| row[*b as usize].total_cmp(&row[*a as usize]);
+    if k > 0 && k < order.len() {
+        order.select_nth_unstable_by(k - 1, by_logit);
+    }
+    order.truncate(k);
+    order.sort_by(by_logit);
+    TokenLogprob {
+        token,
+        logprob: row
+            .get(token as usize)
+            .map_or(f32::NEG_INFINITY, |&l| l - log_sum),
+        top: order
+            .into_iter()
+            .map(|t| (t, row[t as usize] - log_sum))
+            .collect(),
+    }
+}
+
 /// The score of `token` in one row of logits.
 fn score_row(row: &[f32], token: u32) -> TokenScore {
     let (top, max) = row
@@ -97,5 +124,17 @@ mod tests {
         assert!((s.top_logprob - (2.0 - z)).abs() < 1e-5, "{s:?}");
         assert_eq!(score_row(&row, 3).logprob, f32::NEG_INFINITY);
         assert_eq!(score_row(&row, 9).logprob, f32::NEG_INFINITY);
+    }
+
+    #[test]
+    fn a_chosen_token_comes_with_the_likeliest_alternatives() {
+        let row = [0.0f32, 2.0, 1.0, -1.0];
+        let z = row.iter().map(|l| l.exp()).sum::<f32>().ln();
+        let t = token_logprob(&row, 3, 2);
+        assert!((t.logprob - (-1.0 - z)).abs() < 1e-5, "{t:?}");
+        assert_eq!(t.top.iter().map(|p| p.0).collect::<Vec<_>>(), vec![1, 2]);
+        assert!((t.top[0].1 - (2.0 - z)).abs() < 1e-5);
+        assert!(token_logprob(&row, 0, 0).top.is_empty());
+        assert_eq!(token_logprob(&row, 0, 99).top.len(), 4);
     }
 }

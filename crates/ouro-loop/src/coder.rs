@@ -46,6 +46,11 @@ pub struct AttemptContext<'a> {
 pub trait Trial: std::fmt::Debug {
     /// Runs the tests once on the worktree as it stands now.
     fn run(&self) -> Result<crate::TestReport, LoopError>;
+
+    /// Like [`Trial::run`], each command stopped after `limit` (or the loop's own timeout,
+    /// if shorter): a candidate that loops forever fails fast instead of costing the whole
+    /// test timeout.
+    fn run_within(&self, limit: std::time::Duration) -> Result<crate::TestReport, LoopError>;
 }
 
 /// An earlier attempt of the same run: what it changed and why that was not accepted.

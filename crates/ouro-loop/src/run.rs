@@ -149,6 +149,10 @@ impl Trial for RunTrial<'_, '_> {
     fn run(&self) -> Result<TestReport, LoopError> {
         self.run.test(&self.log)
     }
+
+    fn run_within(&self, limit: std::time::Duration) -> Result<TestReport, LoopError> {
+        self.run.test_within(&self.log, limit)
+    }
 }
 
 impl TaskRun<'_> {
@@ -175,11 +179,16 @@ impl TaskRun<'_> {
 
     /// Runs the commands in the worktree, logging to `log`.
     pub fn test(&self, log: &Path) -> Result<TestReport, LoopError> {
+        self.test_within(log, self.shared.config.test_timeout())
+    }
+
+    /// [`TaskRun::test`] with each command stopped after `limit` at most.
+    fn test_within(&self, log: &Path, limit: std::time::Duration) -> Result<TestReport, LoopError> {
         run_tests(&TestPlan {
             commands: &self.commands,
             dir: &self.worktree,
             log,
-            timeout: self.shared.config.test_timeout(),
+            timeout: limit.min(self.shared.config.test_timeout()),
             feedback_bytes: self.shared.config.feedback_bytes,
             cancel: &self.cancel,
             sandbox: &self.shared.sandbox,

@@ -1,6 +1,7 @@
 //! The loop lends a coder the task's tests (`AttemptContext::trial`): a coder that screens
 //! candidate changes with them sees a wrong candidate fail and a right one pass, inside one
-//! attempt, and the loop still tests and promotes only what the attempt leaves.
+//! attempt, and the loop still tests and promotes only what the attempt leaves; a candidate
+//! tried within a time limit that makes the tests hang is stopped and fails.
 
 mod common;
 
@@ -15,16 +16,26 @@ use ouro_loop::personas::{CoderBuilder, CoderFactory, CoderKinds};
 use ouro_loop::{LoopConfig, LoopError, NewTask, Personas, Status, open_store};
 
 /// Writes each candidate greeting in turn and keeps the first the tests accept; records
-/// what each trial said.
+/// what each trial said. "wait" makes the tests hang; it is tried within a second.
 struct Screening {
     seen: Arc<std::sync::Mutex<Vec<bool>>>,
 }
 
 impl Coder for Screening {
     fn attempt(&mut self, ctx: &AttemptContext<'_>) -> Result<AttemptOutcome, LoopError> {
-        for candidate in ["goodbye", "hello"] {
+        for candidate in ["goodbye", "wait", "hello"] {
             fs::write(ctx.worktree.join("hello.txt"), candidate).expect("write");
-            let passed = ctx.trial.run()?.passed();
+            let passed = if candidate == "wait" {
+                let report = ctx.trial.run_within(std::time::Duration::from_secs(1))?;
+                assert!(
+                    report.results.iter().any(|r| r.exit.contains("timed out")),
+                    "{:?}",
+                    report.results
+                );
+                report.passed()
+            } else {
+                ctx.trial.run()?.passed()
+            };
             self.seen.lock().expect("lock").push(passed);
             if passed {
                 return Ok(AttemptOutcome::Finished {
@@ -56,7 +67,9 @@ fn a_coder_screens_its_candidates_with_the_tasks_tests() {
     store
         .add(&NewTask {
             title: "say hello".into(),
-            tests: vec!["grep -qx hello hello.txt".into()],
+            tests: vec![
+                "if grep -qx wait hello.txt; then sleep 600; fi; grep -qx hello hello.txt".into(),
+            ],
             ..NewTask::default()
         })
         .expect("add");
@@ -68,7 +81,7 @@ fn a_coder_screens_its_candidates_with_the_tasks_tests() {
     let personas =
         Personas::from_config_with(&config, Path::new("ouro.toml"), &kinds).expect("personas");
     drain(repo.path(), config, personas);
-    assert_eq!(*seen.lock().expect("lock"), vec![false, true]);
+    assert_eq!(*seen.lock().expect("lock"), vec![false, false, true]);
     assert_eq!(store.get("1").expect("task").status, Status::Done);
     assert_eq!(
         git(repo.path(), &["show", "main:hello.txt"]).trim(),
@@ -82,5 +95,5 @@ fn a_coder_screens_its_candidates_with_the_tasks_tests() {
         .next()
         .expect("a run");
     let log = fs::read_to_string(run.path().join("trials-1.log")).expect("trials log");
-    assert_eq!(log.matches("grep -qx hello hello.txt").count(), 2, "{log}");
+    assert_eq!(log.matches("grep -qx hello hello.txt").count(), 3, "{log}");
 }

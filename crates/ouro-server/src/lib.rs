@@ -4,7 +4,9 @@
 //! - `POST /v1/chat/completions` (streamed as server-sent events or whole; tools with
 //!   `tool_choice` auto / none / required / a named function, read back from the model's own
 //!   call markers and, when forced, decoded under a grammar so every call parses and
-//!   validates; `response_format` json_object / json_schema, constrained), see [`request`];
+//!   validates; `response_format` json_object / json_schema, constrained; `logprobs` with
+//!   `top_logprobs`, [`logprobs`]), see [`request`];
+//! - `POST /v1/embeddings` (the model's pooled embeddings, [`embeddings`]);
 //! - `POST /v1/completions`, `GET /v1/models`, `GET /health`, `GET /metrics` ([`metrics`]).
 //!
 //! Every request goes through one [`Batcher`]: requests share the engine by continuous
@@ -13,7 +15,9 @@
 //! an OpenAI-style error body naming the field ([`error`]). With an API key set, `/v1/*`
 //! needs `Authorization: Bearer <key>`.
 
+pub mod embeddings;
 pub mod error;
+mod logprobs;
 pub mod metrics;
 mod reply;
 pub mod request;
@@ -125,6 +129,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/metrics", get(metrics))
         .route("/v1/chat/completions", post(chat_completions))
         .route("/v1/completions", post(completions))
+        .route("/v1/embeddings", post(embed))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
@@ -217,6 +222,35 @@ async fn completions(
     }
     .await;
     answer(&app, "completions", result)
+}
+
+async fn embed(State(app): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
+    let result = async {
+        let req: embeddings::EmbeddingRequest = parse(&body)?;
+        app.admit(&headers, req.model.as_deref())?;
+        let (lists, base64, dimensions) =
+            embeddings::prepare(&app.engine, &req, app.config.limits.n_ctx)?;
+        let engine = app.engine.clone();
+        let vectors = tokio::task::spawn_blocking(move || {
+            lists
+                .iter()
+                .map(|tokens| {
+                    engine
+                        .embed(tokens)
+                        .map(|v| (embeddings::shorten(v, dimensions), tokens.len()))
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .await
+        .map_err(|e| ApiError::internal(format!("the embedding task failed: {e}")))?
+        .map_err(|e| ApiError::internal(format!("the engine failed: {e}")))?;
+        let tokens = vectors.iter().map(|(_, n)| n).sum();
+        let vectors: Vec<Vec<f32>> = vectors.into_iter().map(|(v, _)| v).collect();
+        let body = embeddings::body(&app.config.model_id, &vectors, base64, tokens);
+        Ok(axum::Json(body).into_response())
+    }
+    .await;
+    answer(&app, "embeddings", result)
 }
 
 /// Counts the answer and turns an error into its response.

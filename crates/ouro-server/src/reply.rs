@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 
 use crate::AppState;
 use crate::error::ApiError;
+use crate::logprobs;
 use crate::request::Prepared;
 
 /// Which endpoint's shape the answer takes.
@@ -97,12 +98,17 @@ pub async fn run(app: Arc<AppState>, prepared: Prepared, kind: Kind) -> Result<R
         );
         prompt_tokens = generation.prompt_tokens;
         completion_tokens += generation.tokens.len();
+        let asked = prepared.opts.logprobs.is_some();
         choices.push(match kind {
-            Kind::Chat => chat_choice(index, &generation, &prepared.tools, &app),
+            Kind::Chat => {
+                let mut choice = chat_choice(index, &generation, &prepared.tools, &app);
+                choice["logprobs"] = logprobs::chat(&app.engine, &generation, asked);
+                choice
+            }
             Kind::Completion => json!({
                 "index": index,
                 "text": generation.text,
-                "logprobs": null,
+                "logprobs": logprobs::completion(&app.engine, &generation, asked),
                 "finish_reason": finish_reason(generation.stop_reason, false),
             }),
         });
@@ -260,7 +266,13 @@ fn stream(app: Arc<AppState>, prepared: Prepared, kind: Kind, handle: Handle) ->
                         }
                     }
                     let reason = finish_reason(generation.stop_reason, called);
-                    send(chunks.end(reason));
+                    // The reply's log-probabilities come whole, with its last chunk.
+                    let asked = prepared.opts.logprobs.is_some();
+                    let logprobs = match kind {
+                        Kind::Chat => logprobs::chat(&app.engine, &generation, asked),
+                        Kind::Completion => logprobs::completion(&app.engine, &generation, asked),
+                    };
+                    send(chunks.end(reason, logprobs));
                     if prepared.include_usage {
                         send(chunks.usage(generation.prompt_tokens, generation.tokens.len()));
                     }
@@ -338,14 +350,16 @@ impl Chunks {
         }
     }
 
-    fn end(&self, reason: &str) -> SseEvent {
-        match self.kind {
-            Kind::Chat => self.chat(json!({}), Some(reason)),
-            Kind::Completion => self.event(
-                json!([{"index": 0, "text": "", "logprobs": null, "finish_reason": reason}]),
-                None,
-            ),
-        }
+    fn end(&self, reason: &str, logprobs: Value) -> SseEvent {
+        let choice = match self.kind {
+            Kind::Chat => {
+                json!({"index": 0, "delta": {}, "logprobs": logprobs, "finish_reason": reason})
+            }
+            Kind::Completion => {
+                json!({"index": 0, "text": "", "logprobs": logprobs, "finish_reason": reason})
+            }
+        };
+        self.event(json!([choice]), None)
     }
 
     fn usage(&self, prompt: usize, completion: usize) -> SseEvent {

@@ -8,7 +8,7 @@
 use ouro_llm::chat_template::{ChatMessage, TemplateTool, TemplateToolCall, ToolChatMessage};
 use ouro_llm::constrained::hermes::{self, CallMode};
 use ouro_llm::constrained::{Grammar, SchemaLimits, ToolSpec};
-use ouro_llm::engine::{Engine, GenerateOptions};
+use ouro_llm::engine::{Engine, GenerateOptions, MAX_TOP_LOGPROBS};
 use ouro_llm::sampling::SamplingConfig;
 use serde::Deserialize;
 use serde_json::Value;
@@ -109,7 +109,10 @@ pub struct Sampling {
     #[serde(default)]
     pub stream: bool,
     pub stream_options: Option<StreamOptions>,
+    /// Chat: `true`/`false`; completions: how many alternatives (a number).
     pub logprobs: Option<Value>,
+    /// Chat: the alternatives per token with `logprobs: true`.
+    pub top_logprobs: Option<usize>,
 }
 
 impl Sampling {
@@ -172,16 +175,7 @@ fn invalid(message: impl Into<String>, param: &str) -> ApiError {
 
 /// The options shared by both endpoints.
 fn options(sampling: &Sampling, max_tokens: usize) -> Result<GenerateOptions, ApiError> {
-    if sampling
-        .logprobs
-        .as_ref()
-        .is_some_and(|v| v != &Value::Bool(false))
-    {
-        return Err(invalid(
-            "logprobs are not supported by this server yet",
-            "logprobs",
-        ));
-    }
+    let logprobs = logprobs(sampling)?;
     let temperature = sampling.temperature.unwrap_or(1.0);
     if !(0.0..=2.0).contains(&temperature) {
         return Err(invalid(
@@ -223,8 +217,50 @@ fn options(sampling: &Sampling, max_tokens: usize) -> Result<GenerateOptions, Ap
         max_tokens,
         sampling: config,
         stop,
+        logprobs,
         ..GenerateOptions::default()
     })
+}
+
+/// The alternatives per token asked for, if log-probabilities are: chat's `logprobs: true`
+/// with `top_logprobs`, or the completions' `logprobs: N`.
+fn logprobs(sampling: &Sampling) -> Result<Option<usize>, ApiError> {
+    let top = match &sampling.logprobs {
+        None | Some(Value::Null) | Some(Value::Bool(false)) => {
+            if sampling.top_logprobs.is_some_and(|k| k > 0) {
+                return Err(invalid("top_logprobs needs logprobs: true", "top_logprobs"));
+            }
+            return Ok(None);
+        }
+        Some(Value::Bool(true)) => sampling.top_logprobs.unwrap_or(0),
+        Some(Value::Number(n)) => match n.as_u64() {
+            Some(k) => usize::try_from(k).unwrap_or(usize::MAX),
+            None => {
+                return Err(invalid(
+                    "logprobs must be a whole number from 0",
+                    "logprobs",
+                ));
+            }
+        },
+        Some(_) => {
+            return Err(invalid(
+                "logprobs must be true or false (or a number on /v1/completions)",
+                "logprobs",
+            ));
+        }
+    };
+    if top > MAX_TOP_LOGPROBS {
+        let param = if sampling.top_logprobs.is_some() {
+            "top_logprobs"
+        } else {
+            "logprobs"
+        };
+        return Err(invalid(
+            format!("at most {MAX_TOP_LOGPROBS} alternatives per token"),
+            param,
+        ));
+    }
+    Ok(Some(top))
 }
 
 fn choices(sampling: &Sampling) -> Result<usize, ApiError> {

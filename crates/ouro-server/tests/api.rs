@@ -1,8 +1,8 @@
 //! The server end to end over real HTTP on loopback, on a tiny random-weight model given
 //! Qwen2.5-Coder's tool-calling chat template: chat (whole and streamed, usage included),
 //! completions, a forced tool call that parses and validates, json_schema output that
-//! validates, models, health, metrics, the API key, and bad requests answered with a 4xx
-//! naming the field (never a 5xx).
+//! validates, log-probabilities, embeddings, models, health, metrics, the API key, and
+//! bad requests answered with a 4xx naming the field (never a 5xx).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -265,6 +265,124 @@ fn completions_models_health_and_metrics() {
 }
 
 #[test]
+fn logprobs_come_with_each_token_whole_and_streamed() {
+    let s = start("logprobs", None);
+    let chat = json!({
+        "messages": [{"role": "user", "content": "count: 1 2 3"}],
+        "max_tokens": 6, "temperature": 0, "logprobs": true, "top_logprobs": 3,
+    });
+    let (status, body) = post(&s, "/v1/chat/completions", &chat.to_string(), None);
+    assert_eq!(status, 200, "{body}");
+    let reply = json_of(&body);
+    let content = reply["choices"][0]["logprobs"]["content"]
+        .as_array()
+        .expect("logprobs.content");
+    assert_eq!(
+        content.len() as u64,
+        reply["usage"]["completion_tokens"].as_u64().unwrap()
+    );
+    for t in content {
+        let logprob = t["logprob"].as_f64().expect("logprob");
+        let top = t["top_logprobs"].as_array().expect("top_logprobs");
+        assert_eq!(top.len(), 3);
+        // Greedy: the chosen token is the likeliest one.
+        assert_eq!(top[0]["token"], t["token"]);
+        assert!(logprob <= 0.0 && (logprob - top[0]["logprob"].as_f64().unwrap()).abs() < 1e-6);
+        assert!(top[1]["logprob"].as_f64() <= top[0]["logprob"].as_f64());
+    }
+    // Without logprobs asked, none.
+    let (_, body) = post(
+        &s,
+        "/v1/chat/completions",
+        &json!({"messages": [{"role": "user", "content": "x"}], "max_tokens": 2}).to_string(),
+        None,
+    );
+    assert_eq!(json_of(&body)["choices"][0]["logprobs"], Value::Null);
+    // The legacy completions shape, and streamed: the last chunk carries them.
+    let completion = json!({"prompt": "fn main", "max_tokens": 4, "temperature": 0, "logprobs": 2});
+    let (status, body) = post(&s, "/v1/completions", &completion.to_string(), None);
+    assert_eq!(status, 200, "{body}");
+    let lp = &json_of(&body)["choices"][0]["logprobs"];
+    assert_eq!(lp["tokens"].as_array().map(Vec::len), Some(4));
+    assert_eq!(lp["token_logprobs"].as_array().map(Vec::len), Some(4));
+    assert_eq!(lp["text_offset"][0], 0);
+    let mut streamed = chat.clone();
+    streamed["stream"] = json!(true);
+    let (status, body) = post(&s, "/v1/chat/completions", &streamed.to_string(), None);
+    assert_eq!(status, 200, "{body}");
+    let last = body
+        .lines()
+        .filter_map(|l| l.strip_prefix("data: "))
+        .filter(|d| *d != "[DONE]")
+        .map(json_of)
+        .find(|c| c["choices"][0]["finish_reason"].is_string())
+        .expect("a final chunk");
+    assert_eq!(
+        last["choices"][0]["logprobs"]["content"],
+        Value::Array(content.clone())
+    );
+}
+
+#[test]
+fn embeddings_are_unit_vectors_that_tell_texts_apart() {
+    let s = start("embed", None);
+    let ask = |body: Value| {
+        let (status, text) = post(&s, "/v1/embeddings", &body.to_string(), None);
+        (status, json_of(&text))
+    };
+    let (status, reply) =
+        ask(json!({"input": ["def add(a, b):", "the cat sat", "def add(a, b):"]}));
+    assert_eq!(status, 200, "{reply}");
+    let vectors: Vec<Vec<f64>> = reply["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .map(|d| {
+            d["embedding"]
+                .as_array()
+                .expect("floats")
+                .iter()
+                .map(|x| x.as_f64().expect("a float"))
+                .collect()
+        })
+        .collect();
+    assert_eq!(vectors.len(), 3);
+    let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>();
+    for v in &vectors {
+        assert!((dot(v, v) - 1.0).abs() < 1e-4, "unit length");
+    }
+    // The same text gives the same vector, another text another one.
+    assert!((dot(&vectors[0], &vectors[2]) - 1.0).abs() < 1e-5);
+    assert!(dot(&vectors[0], &vectors[1]) < 0.9999);
+    assert!(reply["usage"]["prompt_tokens"].as_u64().unwrap_or(0) > 3);
+    // base64 of little-endian f32, cut to fewer dimensions on request.
+    let (status, reply) = ask(json!({"input": "x", "encoding_format": "base64", "dimensions": 8}));
+    assert_eq!(status, 200, "{reply}");
+    let text = reply["data"][0]["embedding"].as_str().expect("base64 text");
+    assert_eq!(
+        text.len(),
+        44,
+        "8 floats are 32 bytes, 44 base64 characters"
+    );
+    // Bad input names its field.
+    for (body, param) in [
+        (json!({"input": []}), "input"),
+        (json!({"input": [""]}), "input"),
+        (json!({"input": [[1, 2, 4000000000u64]]}), "input"),
+        (
+            json!({"input": "x", "encoding_format": "hex"}),
+            "encoding_format",
+        ),
+        (json!({"input": "x", "dimensions": 0}), "dimensions"),
+        (json!({"input": "x", "model": "other"}), "model"),
+    ] {
+        let (status, reply) = ask(body.clone());
+        assert!((400..500).contains(&status), "{body} -> {reply}");
+        assert_eq!(reply["error"]["param"], param, "{body} -> {reply}");
+    }
+}
+
+#[test]
 fn bad_requests_get_a_4xx_naming_the_field() {
     let s = start("bad", Some("sekret"));
     let key = Some("sekret");
@@ -275,7 +393,9 @@ fn bad_requests_get_a_4xx_naming_the_field() {
         (json!({"messages": [{"role": "wizard", "content": "x"}]}).to_string(), 400, "messages[0].role"),
         (json!({"messages": [{"role": "user", "content": "x"}], "temperature": 7}).to_string(), 400, "temperature"),
         (json!({"messages": [{"role": "user", "content": "x"}], "n": 99}).to_string(), 400, "n"),
-        (json!({"messages": [{"role": "user", "content": "x"}], "logprobs": true}).to_string(), 400, "logprobs"),
+        (json!({"messages": [{"role": "user", "content": "x"}], "logprobs": true, "top_logprobs": 21}).to_string(), 400, "top_logprobs"),
+        (json!({"messages": [{"role": "user", "content": "x"}], "top_logprobs": 2}).to_string(), 400, "top_logprobs"),
+        (json!({"messages": [{"role": "user", "content": "x"}], "logprobs": "yes"}).to_string(), 400, "logprobs"),
         (json!({"messages": [{"role": "user", "content": "x"}], "tool_choice": "required"}).to_string(), 400, "tool_choice"),
         (json!({"messages": [{"role": "user", "content": "x"}], "response_format": {"type": "xml"}}).to_string(), 400, "response_format.type"),
         (json!({"messages": [{"role": "user", "content": "x"}], "response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "wat"}}}}).to_string(), 400, "response_format"),

@@ -183,6 +183,7 @@ impl LocalProvider {
             ignore_eos: false,
             grammar,
             lookup: None,
+            logprobs: None,
         }
     }
 }

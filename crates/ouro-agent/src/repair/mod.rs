@@ -273,6 +273,7 @@ impl Repairer {
                 .constrained
                 .then(|| edits::grammar(&located.editable, format, request.explain)),
             lookup: self.config.lookup,
+            logprobs: None,
         };
         let mut report = RepairReport {
             format,
@@ -438,6 +439,7 @@ impl Repairer {
                 .constrained
                 .then(|| edits::block_grammar(sweep::MAX_FIX_LINES)),
             lookup: None,
+            logprobs: None,
         };
         let replies = {
             let mut slot = self.session.lock().unwrap_or_else(PoisonError::into_inner);

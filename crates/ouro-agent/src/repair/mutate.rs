@@ -25,6 +25,9 @@ use super::sweep::{LineFix, Suspect};
 /// Most mutants one sweep tries.
 pub const MAX_MUTANTS: usize = 48;
 
+/// Most lines of the same shape an edit is spread to.
+const MAX_SIBLINGS: usize = 16;
+
 /// The languages whose syntax the mutations know.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Lang {
@@ -488,7 +491,15 @@ fn off_by_one(line: &str, code: &[u8], lang: Lang, out: &mut Vec<Mutant>) {
         let before = start.checked_sub(1).map(|j| code[j]);
         let after = code.get(i).copied();
         let inside_word = |c: Option<u8>| c.is_some_and(|c| is_word_byte(c) || c == b'.');
-        if inside_word(before) || inside_word(after) || before == Some(b'$') || i - start > 4 {
+        // A shell file descriptor (`>&2`, `2>/dev/null`) is no bound.
+        let descriptor = lang == Lang::Shell
+            && (matches!(before, Some(b'&' | b'>' | b'<')) || matches!(after, Some(b'>' | b'<')));
+        if inside_word(before)
+            || inside_word(after)
+            || before == Some(b'$')
+            || descriptor
+            || i - start > 4
+        {
             continue;
         }
         let Ok(n) = line[start..i].parse::<u32>() else {
@@ -554,6 +565,7 @@ pub fn candidates(located: &Located, suspects: &[Suspect]) -> Vec<LineFix> {
         let own_shape = shape(line, lang);
         let siblings: Vec<usize> = (0..lines.len())
             .filter(|&i| i != suspect.line && shape(lines[i], lang) == own_shape)
+            .take(MAX_SIBLINGS)
             .collect();
         for mutant in mutants(line, lang) {
             let mut edited: Vec<(usize, String)> = vec![(suspect.line, mutant.line.clone())];
@@ -711,6 +723,7 @@ mod tests {
             .contains(&"    let x = s.parse::<u8>()?;".to_string())
         );
         assert_eq!(lines_of("t.sh", "cmd=$1")[0], "cmd=${1:-}");
+        assert!(lines_of("t.sh", "echo no >&2; ls 2>/dev/null").is_empty());
         assert!(lines_of("t.sh", "echo '$1'").is_empty());
         assert_eq!(
             lines_of("r.js", "  const n = options.retries || 3;")[0],
@@ -726,6 +739,39 @@ mod tests {
         );
         // Numbers inside names, floats and strings stay.
         assert!(lines_of("c.js", "const v2 = 2.54; const s = '7';").is_empty());
+    }
+
+    #[test]
+    fn arbitrary_text_never_panics() {
+        // Hostile or odd files (the model and the repository are not trusted): random
+        // lines over the characters the lexer and the edits care about.
+        const ALPHABET: &[u8] =
+            b"'\"`#/\\()[]{}<>=!&|?$:;.-+*0129 aifnotandorlenexpectunwrap_\t\xc3\xa9";
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..300 {
+            let mut bytes = Vec::new();
+            for _ in 0..(next() % 400) {
+                let c = ALPHABET[(next() % ALPHABET.len() as u64) as usize];
+                bytes.push(if next() % 9 == 0 { b'\n' } else { c });
+            }
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            let n = text.lines().count();
+            for path in ["a.py", "a.js", "a.rs", "a.sh"] {
+                let located = Located {
+                    editable: vec![EditableFile::whole(path, text.clone())],
+                    ..Located::default()
+                };
+                let suspects: Vec<Suspect> = (0..n).map(|line| Suspect { file: 0, line }).collect();
+                let _ = candidates(&located, &suspects);
+                let _ = super::super::rename::candidates(&located, &text, &[path.into()]);
+            }
+        }
     }
 
     #[test]

@@ -301,6 +301,48 @@ impl Model {
         Ok(&state.logits)
     }
 
+    /// Runs `tokens` at the state's next positions (as [`Model::forward`] does) and returns
+    /// their final hidden states (after the output norm) averaged over the tokens and scaled
+    /// to unit length: the model's pooled embedding of the text, `n_embd` values.
+    pub fn pooled_hidden(
+        &self,
+        state: &mut State,
+        tokens: &[u32],
+        pool: &ThreadPool,
+    ) -> Result<Vec<f32>, ModelError> {
+        if tokens.is_empty() {
+            return Err(ModelError::EmptyBatch);
+        }
+        let needed = state.pos + tokens.len();
+        if needed > state.capacity() {
+            return Err(ModelError::ContextFull {
+                needed,
+                capacity: state.capacity(),
+            });
+        }
+        self.check_tokens(tokens)?;
+        let e = self.config.n_embd;
+        let mut sum = vec![0.0f64; e];
+        let mut normed = vec![0.0f32; e];
+        for chunk in tokens.chunks(MAX_BATCH) {
+            self.forward_batch(state, chunk, None, pool)?;
+            for x in state.buf.x[..chunk.len() * e].chunks_exact(e) {
+                ops::rms_norm(
+                    x,
+                    &self.weights.output_norm,
+                    self.config.rms_eps,
+                    &mut normed,
+                );
+                for (s, v) in sum.iter_mut().zip(&normed) {
+                    *s += f64::from(*v);
+                }
+            }
+        }
+        let norm = sum.iter().map(|v| v * v).sum::<f64>().sqrt();
+        let scale = if norm > 0.0 { 1.0 / norm } else { 0.0 };
+        Ok(sum.iter().map(|v| (v * scale) as f32).collect())
+    }
+
     fn forward_batch(
         &self,
         state: &mut State,
