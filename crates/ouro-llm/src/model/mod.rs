@@ -277,17 +277,7 @@ impl Model {
         logits: Logits,
         pool: &ThreadPool,
     ) -> Result<&'s [f32], ModelError> {
-        if tokens.is_empty() {
-            return Err(ModelError::EmptyBatch);
-        }
-        let needed = state.pos + tokens.len();
-        if needed > state.capacity() {
-            return Err(ModelError::ContextFull {
-                needed,
-                capacity: state.capacity(),
-            });
-        }
-        self.check_tokens(tokens)?;
+        let needed = self.check_batch(state, tokens)?;
         state.logits.clear();
         for chunk in tokens.chunks(MAX_BATCH) {
             let last_chunk = state.pos + chunk.len() == needed;
@@ -310,17 +300,7 @@ impl Model {
         tokens: &[u32],
         pool: &ThreadPool,
     ) -> Result<Vec<f32>, ModelError> {
-        if tokens.is_empty() {
-            return Err(ModelError::EmptyBatch);
-        }
-        let needed = state.pos + tokens.len();
-        if needed > state.capacity() {
-            return Err(ModelError::ContextFull {
-                needed,
-                capacity: state.capacity(),
-            });
-        }
-        self.check_tokens(tokens)?;
+        self.check_batch(state, tokens)?;
         let e = self.config.n_embd;
         let mut sum = vec![0.0f64; e];
         let mut normed = vec![0.0f32; e];
@@ -341,6 +321,23 @@ impl Model {
         let norm = sum.iter().map(|v| v * v).sum::<f64>().sqrt();
         let scale = if norm > 0.0 { 1.0 / norm } else { 0.0 };
         Ok(sum.iter().map(|v| (v * scale) as f32).collect())
+    }
+
+    /// Checks that `tokens` can run at `state`'s next positions (not empty, room in the
+    /// context, known tokens); returns the positions filled after them.
+    fn check_batch(&self, state: &State, tokens: &[u32]) -> Result<usize, ModelError> {
+        if tokens.is_empty() {
+            return Err(ModelError::EmptyBatch);
+        }
+        let needed = state.pos + tokens.len();
+        if needed > state.capacity() {
+            return Err(ModelError::ContextFull {
+                needed,
+                capacity: state.capacity(),
+            });
+        }
+        self.check_tokens(tokens)?;
+        Ok(needed)
     }
 
     fn forward_batch(
