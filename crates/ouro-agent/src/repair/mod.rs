@@ -450,7 +450,11 @@ impl Repairer {
             session.generate_branches(&self.engine, &asked, &options, cancel, &mut |_, _| {})?
         };
         report.lines = suspects.len();
+        // Each different candidate once, none an earlier attempt already made.
         let mut seen = std::collections::BTreeSet::new();
+        let mut fresh = |fix: &sweep::LineFix| {
+            !request.avoid.contains(&fix.change()) && seen.insert(fix.text.clone())
+        };
         // A name the failure quotes that the code no longer defines first: the tests pass
         // with its successor or not at all.
         let mut fixes: Vec<sweep::LineFix> = request
@@ -458,30 +462,21 @@ impl Repairer {
             .map(|failure| {
                 rename::candidates(&located, failure, &localize::list_files(request.root))
             })
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|fix| !request.avoid.contains(&fix.change()) && seen.insert(fix.text.clone()))
-            .collect();
+            .unwrap_or_default();
+        fixes.retain(&mut fresh);
         for (suspect, reply) in suspects.iter().zip(&replies) {
             report.prompt_tokens += reply.prompt_tokens;
             report.generated_tokens += reply.tokens.len();
             report.prompt_s += reply.prompt_time.as_secs_f64();
             report.generate_s = report.generate_s.max(reply.generation_time.as_secs_f64());
             let file = &located.editable[suspect.file];
-            if let Some(fix) = sweep::fix_from_reply(file, suspect.line, &reply.text)
-                && !request.avoid.contains(&fix.change())
-                && seen.insert(fix.text.clone())
-            {
-                fixes.push(fix);
-            }
+            fixes.extend(sweep::fix_from_reply(file, suspect.line, &reply.text).filter(&mut fresh));
         }
         let from_model = fixes.len();
         fixes.extend(
             mutate::candidates(&located, &suspects)
                 .into_iter()
-                .filter(|fix| {
-                    !request.avoid.contains(&fix.change()) && seen.insert(fix.text.clone())
-                }),
+                .filter(&mut fresh),
         );
         let mut mutants_since = None;
         for (i, fix) in fixes.into_iter().enumerate() {
