@@ -190,6 +190,14 @@ pub fn list_files(root: &Path) -> Vec<String> {
     files
 }
 
+/// Whether `path` is a Python module that `import` never reaches: `pkg.py` beside a package
+/// `pkg/__init__.py` of the same name (a stale copy left in a source tree). Editing it fixes
+/// nothing.
+fn is_shadowed(path: &str, files: &[String]) -> bool {
+    path.strip_suffix(".py")
+        .is_some_and(|stem| files.binary_search(&format!("{stem}/__init__.py")).is_ok())
+}
+
 /// Paths mentioned in `text` with the lines named beside them (`file.py", line 3`,
 /// `file.rs:12:5`, `at f (file.js:4:2)`, `file.sh: line 7:`), matched to `files` by suffix.
 fn mentions(text: &str, files: &[String]) -> BTreeMap<String, BTreeSet<usize>> {
@@ -268,7 +276,19 @@ struct Score {
 
 /// Selects the files for `request`.
 pub fn locate(request: &LocateRequest<'_>) -> Located {
-    let files = list_files(request.root);
+    let mut files = list_files(request.root);
+    let shadowed: BTreeSet<String> = files
+        .iter()
+        .filter(|f| is_shadowed(f, &files))
+        .filter(|f| {
+            !request
+                .inputs
+                .iter()
+                .any(|i| i.trim_start_matches("./") == f.as_str())
+        })
+        .cloned()
+        .collect();
+    files.retain(|f| !shadowed.contains(f));
     let mut scores: BTreeMap<String, Score> = BTreeMap::new();
     let mut add = |path: &str, points: u32, why: &'static str, lines: &BTreeSet<usize>| {
         let s = scores.entry(path.to_string()).or_default();
@@ -569,6 +589,23 @@ mod tests {
         assert_eq!(first.path, "src/big.py");
         let runs = first.shown.clone().expect("windows");
         assert!(runs.iter().any(|&(a, b)| a <= 200 && 200 < b), "{runs:?}");
+    }
+
+    #[test]
+    fn a_module_shadowed_by_its_package_is_never_located() {
+        let code = "def ordinal(n):\n    return 'th'\n\ndef ordinalize(n):\n    return f'{n}{ordinal(n)}'\n";
+        let dir = repo(&[
+            ("inflection.py", code),
+            ("inflection/__init__.py", code),
+            (
+                "repro.py",
+                "import inflection\nassert inflection.ordinalize(11) == '11th'\n",
+            ),
+        ]);
+        let located = locate(&request(dir.path(), "ordinalize(11) gives '11st'", None));
+        let paths: Vec<&str> = located.editable.iter().map(|f| f.path.as_str()).collect();
+        assert!(paths.contains(&"inflection/__init__.py"), "{paths:?}");
+        assert!(!paths.contains(&"inflection.py"), "{paths:?}");
     }
 
     #[test]

@@ -25,6 +25,9 @@ use super::sweep::{LineFix, Suspect};
 /// Most mutants one sweep tries.
 pub const MAX_MUTANTS: usize = 48;
 
+/// How many places down the suspect order weigh as much as one rank down the edits.
+const LINES_PER_RANK: usize = 4;
+
 /// Most lines of the same shape an edit is spread to.
 const MAX_SIBLINGS: usize = 16;
 
@@ -296,6 +299,7 @@ const RULE_UNWRAP: usize = 1001;
 const RULE_POSITIONAL: usize = 1002;
 const RULE_LENGTH: usize = 1003;
 const RULE_INTEGER: usize = 1004;
+const RULE_COUNT: usize = 1005;
 
 /// Every mutant of `line`, the likeliest first.
 fn mutants(line: &str, lang: Lang) -> Vec<Mutant> {
@@ -439,7 +443,8 @@ fn matching_paren(code: &[u8], open: usize) -> Option<usize> {
 }
 
 /// Bounds off by one: a length (`len(x)`, `.length`, `.len()`, `self.len`) one less or
-/// more, an integer literal one less or more. Tried after every other edit.
+/// more, an integer literal one less or more, a shell variable one less or more (`"$keep"`
+/// as `"$((keep + 1))"`: shell counts live in variables). Tried after every other edit.
 fn off_by_one(line: &str, code: &[u8], lang: Lang, out: &mut Vec<Mutant>) {
     let mut ends = Vec::new();
     match lang {
@@ -517,6 +522,47 @@ fn off_by_one(line: &str, code: &[u8], lang: Lang, out: &mut Vec<Mutant>) {
         }
         k += 1;
     }
+    if lang == Lang::Shell {
+        shell_counts(line, code, out);
+    }
+}
+
+/// `$name` and `${name}` (not positional or special parameters) one less or more, as
+/// shell arithmetic.
+fn shell_counts(line: &str, code: &[u8], out: &mut Vec<Mutant>) {
+    for (k, at) in find_all(code, b"$").into_iter().enumerate() {
+        if at > 0 && code[at - 1] == b'\\' {
+            continue;
+        }
+        let braced = code.get(at + 1) == Some(&b'{');
+        let start = at + 1 + usize::from(braced);
+        let mut end = start;
+        while end < code.len() && is_word_byte(code[end]) {
+            end += 1;
+        }
+        let name = &line[start..end];
+        if name.is_empty()
+            || !name.as_bytes()[0].is_ascii_alphabetic() && name.as_bytes()[0] != b'_'
+        {
+            continue;
+        }
+        let whole_end = if braced {
+            if code.get(end) != Some(&b'}') {
+                continue;
+            }
+            end + 1
+        } else {
+            end
+        };
+        for (alt, op) in ["+", "-"].iter().enumerate() {
+            out.push(Mutant {
+                key: (RULE_COUNT, alt, k),
+                rank: 5 + alt,
+                spreads: false,
+                line: splice(line, at..whole_end, &format!("$(({name} {op} 1))")),
+            });
+        }
+    }
 }
 
 /// The line's shape: identifiers, numbers and blanked text each made one symbol, spaces
@@ -548,8 +594,8 @@ fn shape(line: &str, lang: Lang) -> String {
 }
 
 /// The mutation candidates for the `suspects` of `located`, in the order they are worth
-/// trying (at most [`MAX_MUTANTS`]): each suspect line's likeliest edits first, then the
-/// next likeliest of every line, and so on; an edit that also applies to the line's
+/// trying (at most [`MAX_MUTANTS`]): the likeliest edits of the likeliest lines first,
+/// a rank down the edits weighing as much as [`LINES_PER_RANK`] lines down; an edit that also applies to the line's
 /// siblings comes first across all of them, then on the line alone.
 pub fn candidates(located: &Located, suspects: &[Suspect]) -> Vec<LineFix> {
     let mut ranked: Vec<(usize, usize, LineFix)> = Vec::new();
@@ -595,7 +641,9 @@ pub fn candidates(located: &Located, suspects: &[Suspect]) -> Vec<LineFix> {
             ranked.push((1, order, fix));
         }
     }
-    ranked.sort_by_key(|r| (r.0, r.1));
+    // A likely edit of a less suspect line against a less likely edit of a more suspect
+    // one: each rank weighs as much as LINES_PER_RANK places in the suspect order.
+    ranked.sort_by_key(|r| (r.0 * LINES_PER_RANK + r.1, r.1));
     let mut seen = BTreeSet::new();
     ranked
         .into_iter()
@@ -724,6 +772,14 @@ mod tests {
         );
         assert_eq!(lines_of("t.sh", "cmd=$1")[0], "cmd=${1:-}");
         assert!(lines_of("t.sh", "echo no >&2; ls 2>/dev/null").is_empty());
+        let rotate = lines_of("t.sh", "sort -r | tail -n +\"$keep\" | while read -r f; do");
+        assert!(
+            rotate.contains(
+                &"sort -r | tail -n +\"$((keep + 1))\" | while read -r f; do".to_string()
+            )
+        );
+        assert!(lines_of("t.sh", "echo ${n}").contains(&"echo $((n - 1))".to_string()));
+        assert!(lines_of("t.sh", "echo \\$n $? ${n").is_empty());
         assert!(lines_of("t.sh", "echo '$1'").is_empty());
         assert_eq!(
             lines_of("r.js", "  const n = options.retries || 3;")[0],

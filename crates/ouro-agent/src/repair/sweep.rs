@@ -68,6 +68,51 @@ fn is_inert(line: &str) -> bool {
         || (t.starts_with("\"\"\"") || t.starts_with("'''")) && t.len() > 3
 }
 
+/// The lines (0-based) that are documentation rather than code: inside a Python
+/// triple-quoted string that opens a line (a docstring: prose and `>>>` examples), or
+/// inside a `/* ... */` block. Changing them changes no behaviour the tests can see.
+fn documentation_lines(text: &str) -> BTreeSet<usize> {
+    let mut doc = BTreeSet::new();
+    // The quote that closes the docstring or block we are in.
+    let mut open: Option<&str> = None;
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim_start();
+        let mut rest = match open {
+            Some(_) => {
+                doc.insert(i);
+                t
+            }
+            None => {
+                let Some(quote) = ["\"\"\"", "'''", "/*"]
+                    .into_iter()
+                    .find(|q| t.starts_with(q) || t.starts_with(&format!("r{q}")))
+                else {
+                    continue;
+                };
+                doc.insert(i);
+                open = Some(quote);
+                &t[t.find(quote).map_or(0, |at| at + quote.len())..]
+            }
+        };
+        // Track closings (and reopenings) along the line.
+        while let Some(quote) = open {
+            let close = if quote == "/*" { "*/" } else { quote };
+            let Some(at) = rest.find(close) else { break };
+            rest = &rest[at + close.len()..];
+            open = None;
+            let t = rest.trim_start();
+            if let Some(q) = ["\"\"\"", "'''", "/*"]
+                .into_iter()
+                .find(|q| t.starts_with(q))
+            {
+                open = Some(q);
+                rest = &t[q.len()..];
+            }
+        }
+    }
+    doc
+}
+
 /// A function's header (`def f(`, `function f(`, `fn f(`, `f() {`).
 fn is_definition(line: &str) -> bool {
     let t = line.trim_start();
@@ -116,17 +161,18 @@ fn lines_named(failure: &str, path: &str) -> BTreeSet<usize> {
 
 /// The lines worth trying, most suspect first (at most [`MAX_SUSPECTS`]): lines the
 /// failure names, then lines sharing the most words with the task and the failure, then
-/// the rest in file order; inert lines never.
+/// the rest in file order; inert lines and documentation never.
 pub fn suspects(located: &Located, task: &str, failure: Option<&str>) -> Vec<Suspect> {
     let clues = words(&format!("{task}\n{}", failure.unwrap_or("")));
     let mut ranked: Vec<(usize, usize, Suspect)> = Vec::new();
     for (k, file) in located.editable.iter().enumerate() {
         let named = failure.map_or_else(BTreeSet::new, |f| lines_named(f, &file.path));
         let lines: Vec<&str> = file.text.lines().collect();
+        let documentation = documentation_lines(&file.text);
         let runs = file.shown.clone().unwrap_or_else(|| vec![(0, lines.len())]);
         for (from, to) in runs {
             for (i, line) in lines.iter().enumerate().take(to).skip(from) {
-                if is_inert(line) || line.starts_with("#!") {
+                if is_inert(line) || line.starts_with("#!") || documentation.contains(&i) {
                     continue;
                 }
                 let hit = usize::from(named.contains(&(i + 1)));
@@ -298,6 +344,20 @@ mod tests {
         // Line 6 (index 5) is named; the rest in order (the header of `top` shares the
         // task's word but counts for nothing).
         assert_eq!(lines, vec![5, 0, 3, 4]);
+    }
+
+    #[test]
+    fn docstrings_and_block_comments_are_never_suspects() {
+        let text = "def split(xs, maxsplit):\n    \"\"\"Split xs.\n\n    >>> split([1], maxsplit=1)\n    \"\"\"\n    if maxsplit == 0:\n        return [xs]\n    doc = '''one''' + x\n    s = \"\"\"two\n    lines\"\"\"\n    return xs\n/* a\n * b */\nlet c = 1;\n";
+        let documentation = documentation_lines(text);
+        assert_eq!(documentation, BTreeSet::from([1, 2, 3, 4, 11, 12]));
+        let located = Located {
+            editable: vec![EditableFile::whole("s.py", text)],
+            ..Located::default()
+        };
+        let got = suspects(&located, "split(maxsplit=1) splits twice", None);
+        assert_eq!(got[0].line, 5, "the code line naming the task's word first");
+        assert!(got.iter().all(|s| !documentation.contains(&s.line)));
     }
 
     #[test]
