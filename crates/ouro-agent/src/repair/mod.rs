@@ -610,9 +610,14 @@ fn changed_files(
     files: &[EditableFile],
     avoid: &[BTreeMap<String, String>],
 ) -> Result<BTreeMap<String, String>, EditError> {
+    // A reply that only rewrites documentation or comments changes nothing a test sees.
     let changed: BTreeMap<String, String> = texts
         .into_iter()
-        .filter(|(path, text)| files.iter().any(|f| &f.path == path && &f.text != text))
+        .filter(|(path, text)| {
+            files
+                .iter()
+                .any(|f| &f.path == path && !sweep::same_code(&f.text, text))
+        })
         .collect();
     if changed.is_empty() {
         Err(EditError::NoChange)

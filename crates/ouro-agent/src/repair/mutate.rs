@@ -443,7 +443,8 @@ fn matching_paren(code: &[u8], open: usize) -> Option<usize> {
 }
 
 /// Bounds off by one: a length (`len(x)`, `.length`, `.len()`, `self.len`) one less or
-/// more, an integer literal one less or more, a shell variable one less or more (`"$keep"`
+/// more, an integer literal one less or more (a power of ten also ten times more or
+/// less: a digit's place), a shell variable one less or more (`"$keep"`
 /// as `"$((keep + 1))"`: shell counts live in variables). Tried after every other edit.
 fn off_by_one(line: &str, code: &[u8], lang: Lang, out: &mut Vec<Mutant>) {
     let mut ends = Vec::new();
@@ -510,11 +511,23 @@ fn off_by_one(line: &str, code: &[u8], lang: Lang, out: &mut Vec<Mutant>) {
         let Ok(n) = line[start..i].parse::<u32>() else {
             continue;
         };
-        for (alt, m) in [n.checked_sub(1), Some(n + 1)].into_iter().enumerate() {
+        // One less or more; a power of ten also a place up or down (`% 10` for `% 100`).
+        let digits = n.to_string();
+        let power_of_ten =
+            n >= 10 && digits[1..].bytes().all(|c| c == b'0') && digits.starts_with('1');
+        let magnitudes = if power_of_ten {
+            [Some(n * 10), Some(n / 10)]
+        } else {
+            [None, None]
+        };
+        let others = [n.checked_sub(1), Some(n + 1)]
+            .into_iter()
+            .chain(magnitudes);
+        for (alt, m) in others.enumerate() {
             if let Some(m) = m {
                 out.push(Mutant {
                     key: (RULE_INTEGER, alt, k),
-                    rank: 3 + alt,
+                    rank: 3 + alt.min(2),
                     spreads: false,
                     line: splice(line, start..i, &m.to_string()),
                 });
@@ -793,6 +806,9 @@ mod tests {
             lines_of("p.py", "    for i in range(len(xs)):")
                 .contains(&"    for i in range(len(xs) - 1):".to_string())
         );
+        let teens = lines_of("o.py", "    if number % 10 in (11, 12, 13):");
+        assert!(teens.contains(&"    if number % 100 in (11, 12, 13):".to_string()));
+        assert!(!teens.iter().any(|l| l.contains("110") || l.contains(" 1,")));
         // Numbers inside names, floats and strings stay.
         assert!(lines_of("c.js", "const v2 = 2.54; const s = '7';").is_empty());
     }

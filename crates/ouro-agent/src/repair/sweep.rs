@@ -71,7 +71,7 @@ fn is_inert(line: &str) -> bool {
 /// The lines (0-based) that are documentation rather than code: inside a Python
 /// triple-quoted string that opens a line (a docstring: prose and `>>>` examples), or
 /// inside a `/* ... */` block. Changing them changes no behaviour the tests can see.
-fn documentation_lines(text: &str) -> BTreeSet<usize> {
+pub(crate) fn documentation_lines(text: &str) -> BTreeSet<usize> {
     let mut doc = BTreeSet::new();
     // The quote that closes the docstring or block we are in.
     let mut open: Option<&str> = None;
@@ -111,6 +111,27 @@ fn documentation_lines(text: &str) -> BTreeSet<usize> {
         }
     }
     doc
+}
+
+/// Whether `old` and `new` differ in documentation, comments or blank lines only: the
+/// same code lines (trimmed), in the same order.
+pub fn same_code(old: &str, new: &str) -> bool {
+    fn code(text: &str) -> Vec<&str> {
+        let documentation = documentation_lines(text);
+        text.lines()
+            .enumerate()
+            .filter(|(i, line)| !documentation.contains(i) && !is_comment(line))
+            .map(|(_, line)| line.trim())
+            .filter(|line| !line.is_empty())
+            .collect()
+    }
+    code(old) == code(new)
+}
+
+/// A line holding a comment only.
+fn is_comment(line: &str) -> bool {
+    let t = line.trim_start();
+    t.starts_with('#') && !t.starts_with("#[") && !t.starts_with("#!") || t.starts_with("//")
 }
 
 /// A function's header (`def f(`, `function f(`, `fn f(`, `f() {`).
@@ -358,6 +379,24 @@ mod tests {
         let got = suspects(&located, "split(maxsplit=1) splits twice", None);
         assert_eq!(got[0].line, 5, "the code line naming the task's word first");
         assert!(got.iter().all(|s| !documentation.contains(&s.line)));
+    }
+
+    #[test]
+    fn documentation_and_comments_are_not_code() {
+        let old =
+            "def f(n):\n    \"\"\"Doc.\n\n    >>> f(1)\n    \"\"\"\n    return n % 10  # units\n";
+        let more_doc = old.replace(">>> f(1)", ">>> f(1)\n    1\n    >>> f(11)\n    1");
+        assert!(same_code(old, &more_doc));
+        assert!(same_code(
+            old,
+            &old.replace("    return", "    # the units digit\n    return")
+        ));
+        assert!(!same_code(old, &old.replace("% 10", "% 100")));
+        // A docstring closed early turns code into text: not the same code.
+        assert!(!same_code(
+            old,
+            &old.replace("    return", "    \"\"\"\n    return")
+        ));
     }
 
     #[test]
