@@ -330,6 +330,7 @@ pub fn locate(request: &LocateRequest<'_>) -> Located {
         let mut points = 0;
         let mut lines = BTreeSet::new();
         let mut defs = BTreeSet::new();
+        let mut defined = BTreeSet::new();
         for (n, line) in text.lines().enumerate() {
             for name in &names {
                 if let Some(at) = find_word(line, name) {
@@ -342,12 +343,17 @@ pub fn locate(request: &LocateRequest<'_>) -> Located {
                     lines.insert(n + 1);
                     if defines {
                         defs.insert(n + 1);
+                        defined.insert(name);
                     }
                 }
             }
         }
         if points > 0 {
-            add(file, points.min(150), "uses names from the task", &lines);
+            // Uses are capped (a large module mentions everything); each different name
+            // the task uses that the file defines counts beyond the cap (`Version.match`:
+            // the module defining both `Version` and `match`, over one defining `match`).
+            let points = points.min(150) + 30 * defined.len() as u32;
+            add(file, points, "uses names from the task", &lines);
             add_defs(file, &defs);
         }
     }
@@ -583,7 +589,7 @@ mod tests {
         big.push_str(&"# more\n".repeat(200));
         let dir = repo(&[("src/big.py", big.as_str()), ("src/small.py", "y = 2\n")]);
         let mut req = request(dir.path(), "`parse_header` drops the value", None);
-        req.budget_chars = 600;
+        req.budget_chars = 3000;
         let located = locate(&req);
         let first = &located.editable[0];
         assert_eq!(first.path, "src/big.py");
@@ -606,6 +612,35 @@ mod tests {
         let paths: Vec<&str> = located.editable.iter().map(|f| f.path.as_str()).collect();
         assert!(paths.contains(&"inflection/__init__.py"), "{paths:?}");
         assert!(!paths.contains(&"inflection.py"), "{paths:?}");
+    }
+
+    #[test]
+    fn the_module_defining_more_of_the_task_names_comes_first() {
+        let uses = "Version.parse(x).match(y)\n".repeat(80);
+        let dir = repo(&[
+            (
+                "pkg/a_deprecated.py",
+                &format!("def match(v, e):\n    return 1\n\ndef parse(v):\n    return 2\n{uses}"),
+            ),
+            (
+                "pkg/version.py",
+                &format!(
+                    "class Version:\n    def match(self, e):\n        return 3\n\n    def parse(v):\n        return 4\n{uses}"
+                ),
+            ),
+        ]);
+        let mut req = request(
+            dir.path(),
+            "`Version.parse('1.2.0').match('<=1.3.0')` is False",
+            None,
+        );
+        req.budget_chars = 3000;
+        let located = locate(&req);
+        assert_eq!(
+            located.editable[0].path, "pkg/version.py",
+            "{:?}",
+            located.reasons
+        );
     }
 
     #[test]
