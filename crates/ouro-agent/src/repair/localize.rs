@@ -67,6 +67,12 @@ const MAX_FILE_BYTES: u64 = 1 << 20;
 /// Lines shown around a line that matters in a large file.
 const WINDOW: usize = 25;
 
+/// Most lines of one definition shown (header and body).
+const MAX_DEFINITION_LINES: usize = 90;
+
+/// Lines shown above a definition's header (decorators, a comment).
+const DEFINITION_LEAD: usize = 3;
+
 /// Words of a task text that name nothing in code.
 const STOPWORDS: &[&str] = &[
     "the",
@@ -467,11 +473,21 @@ fn select(
 /// matters if they fit, else around the definitions of the task's names, else as many of
 /// those (definitions first, then the other lines, each in file order) as fit.
 fn fitting_windows(text: &str, score: &Score, budget: usize) -> Vec<(usize, usize)> {
-    let all = windows(text, &score.lines);
+    let defs = definition_windows(text, &score.defs);
+    let callees = definition_windows(text, &callee_definitions(text, &defs));
+    let all = merged(
+        windows(text, &score.lines)
+            .into_iter()
+            .chain(defs.iter().copied())
+            .chain(callees.iter().copied()),
+    );
     if shown_chars(text, &all) <= budget {
         return all;
     }
-    let defs = windows(text, &score.defs);
+    let with_callees = merged(defs.iter().copied().chain(callees));
+    if !defs.is_empty() && shown_chars(text, &with_callees) <= budget {
+        return with_callees;
+    }
     if !defs.is_empty() && shown_chars(text, &defs) <= budget {
         return defs;
     }
@@ -502,16 +518,93 @@ fn find_word(line: &str, name: &str) -> Option<usize> {
 /// Runs of lines (0-based, end exclusive) around the 1-based `lines`, merged.
 fn windows(text: &str, lines: &BTreeSet<usize>) -> Vec<(usize, usize)> {
     let count = text.lines().count();
-    let mut runs: Vec<(usize, usize)> = Vec::new();
-    for &line in lines {
+    merged(lines.iter().map(|&line| {
         let at = line.saturating_sub(1);
-        let (from, to) = (at.saturating_sub(WINDOW), (at + WINDOW).min(count));
-        match runs.last_mut() {
-            Some(last) if from <= last.1 => last.1 = last.1.max(to),
-            _ => runs.push((from, to)),
+        (at.saturating_sub(WINDOW), (at + WINDOW).min(count))
+    }))
+}
+
+/// Runs of lines showing each definition at the 1-based `lines` whole: a few lines before
+/// its header down to the end of its body (the lines indented deeper, and a closing `}`
+/// level with the header), at most [`MAX_DEFINITION_LINES`]; merged. A fault deep in a
+/// long function is shown, not cut off [`WINDOW`] lines below its header.
+fn definition_windows(text: &str, lines: &BTreeSet<usize>) -> Vec<(usize, usize)> {
+    let all: Vec<&str> = text.lines().collect();
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    merged(lines.iter().map(|&line| {
+        let at = line.saturating_sub(1).min(all.len());
+        let header = all.get(at).map_or(0, |l| indent(l));
+        let mut end = at + 1;
+        while end < all.len() && end - at < MAX_DEFINITION_LINES {
+            let l = all[end];
+            if l.trim().is_empty() || indent(l) > header {
+                end += 1;
+            } else {
+                if indent(l) == header && l.trim_start().starts_with(['}', ')', ']']) {
+                    end += 1;
+                }
+                break;
+            }
+        }
+        (
+            at.saturating_sub(DEFINITION_LEAD),
+            end.max(at + 1).min(all.len()),
+        )
+    }))
+}
+
+/// The 1-based header lines of the functions of `text` called within `runs` (one level:
+/// `ordinalize` calls `ordinal`, whose body holds the fault).
+fn callee_definitions(text: &str, runs: &[(usize, usize)]) -> BTreeSet<usize> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut called = BTreeSet::new();
+    for &(from, to) in runs {
+        for line in &lines[from.min(lines.len())..to.min(lines.len())] {
+            let bytes = line.as_bytes();
+            for (at, _) in line.match_indices('(') {
+                let start = line[..at]
+                    .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .map_or(0, |i| i + 1);
+                if at > start && !bytes[start].is_ascii_digit() {
+                    called.insert(&line[start..at]);
+                }
+            }
         }
     }
-    runs
+    let mut headers = BTreeSet::new();
+    for (n, line) in lines.iter().enumerate() {
+        let t = line.trim_start();
+        let name = [
+            "def ",
+            "async def ",
+            "fn ",
+            "pub fn ",
+            "pub(crate) fn ",
+            "function ",
+        ]
+        .iter()
+        .find_map(|p| t.strip_prefix(p))
+        .and_then(|rest| rest.split(['(', '<', ' ']).next());
+        let inside = runs.iter().any(|&(a, b)| a <= n && n < b);
+        if name.is_some_and(|name| called.contains(name)) && !inside {
+            headers.insert(n + 1);
+        }
+    }
+    headers
+}
+
+/// `runs` sorted and merged where they overlap or touch.
+fn merged(runs: impl Iterator<Item = (usize, usize)>) -> Vec<(usize, usize)> {
+    let mut runs: Vec<(usize, usize)> = runs.collect();
+    runs.sort_unstable();
+    let mut out: Vec<(usize, usize)> = Vec::new();
+    for (from, to) in runs {
+        match out.last_mut() {
+            Some(last) if from <= last.1 => last.1 = last.1.max(to),
+            _ => out.push((from, to)),
+        }
+    }
+    out
 }
 
 fn shown_chars(text: &str, runs: &[(usize, usize)]) -> usize {
@@ -641,6 +734,31 @@ mod tests {
             "{:?}",
             located.reasons
         );
+    }
+
+    #[test]
+    fn a_long_definition_is_shown_to_its_end_with_the_functions_it_calls() {
+        let filler: String = (0..60)
+            .map(|i| format!("def other{i}():\n    return {i}\n\n"))
+            .collect();
+        let body: String = (0..40).map(|i| format!("    x{i} = {i}\n")).collect();
+        let text = format!(
+            "def ordinal(n):\n    if n % 10 in (11, 12):\n        return 'th'\n    return 'st'\n\n{filler}def ordinalize(n):\n{body}    if maxsplit == 0:\n        return n\n    return f'{{n}}{{ordinal(n)}}'\n\n{filler}"
+        );
+        let dir = repo(&[("infl.py", &text)]);
+        let mut req = request(dir.path(), "ordinalize(11) gives 11st", None);
+        req.budget_chars = 2500;
+        let located = locate(&req);
+        let file = &located.editable[0];
+        let runs = file.shown.clone().expect("windows");
+        let lines: Vec<&str> = file.text.lines().collect();
+        let shown = |needle: &str| {
+            let at = lines.iter().position(|l| l.contains(needle)).expect("line");
+            runs.iter().any(|&(a, b)| a <= at && at < b)
+        };
+        assert!(shown("if maxsplit == 0"), "the body's end: {runs:?}");
+        assert!(shown("if n % 10 in"), "the callee's body: {runs:?}");
+        assert!(!shown("def other30"), "{runs:?}");
     }
 
     #[test]
