@@ -14,7 +14,7 @@
 //! It lives in the binary, where the loop (which runs coders) meets the agent crate (which
 //! repairs), so that neither library depends on the other's layer.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -23,11 +23,15 @@ use std::time::{Duration, Instant};
 use ouro_llm::device::DeviceChoice;
 use ouro_llm::sampling::SamplingConfig;
 use ouro_loop::LoopError;
-use ouro_loop::coder::{AttemptContext, AttemptOutcome, Coder, CommandCoder, TokenUsage};
+use ouro_loop::coder::{AttemptContext, AttemptOutcome, Coder, CommandCoder, TokenUsage, Trial};
 use ouro_loop::config::PersonaConfig;
 use ouro_loop::personas::{CoderBuilder, CoderFactory, CoderKinds, agent_command};
 
-use ouro_agent::repair::{EditFormat, RepairConfig, RepairError, RepairRequest, Repairer};
+use ouro_agent::Workspace;
+use ouro_agent::repair::sweep::LineFix;
+use ouro_agent::repair::{
+    EditFormat, RepairConfig, RepairError, RepairRequest, Repairer, doctests, edits,
+};
 
 /// The kind name of the repair coder in `[loop.coder]`.
 pub const KIND: &str = "repair";
@@ -183,7 +187,8 @@ fn sweep(
     // The first candidate's test run sets the pace: later ones get a few times as long, so
     // that one which loops forever (a mutant turning `-=` into `+=`) fails fast.
     let mut pace: Option<Duration> = None;
-    let mut passes = || {
+    let mut documented = DocumentedExamples::default();
+    let mut passes = |fix: &LineFix, before: &str| {
         let started = Instant::now();
         let report = match pace {
             None => ctx.trial.run(),
@@ -192,7 +197,12 @@ fn sweep(
                 .run_within((pace * TRIAL_PACE).max(MIN_TRIAL_LIMIT)),
         };
         pace.get_or_insert(started.elapsed());
-        report.is_ok_and(|report| report.passed())
+        if !report.is_ok_and(|report| report.passed()) {
+            return false;
+        }
+        let limit = (pace.unwrap_or_default() * TRIAL_PACE).max(MIN_TRIAL_LIMIT);
+        // The examples it breaks are named in the trials log.
+        documented.broken(ctx, fix, before, limit).is_empty()
     };
     let report = match repairer.sweep(request, &mut passes, ctx.cancel, stream) {
         Ok(report) => report,
@@ -219,6 +229,56 @@ fn sweep(
         (AttemptOutcome::Finished { summary }, Some(fix.change()))
     });
     Ok((outcome, usage))
+}
+
+/// The documented examples (doctests) of the files sweep candidates change, before and
+/// after (see [`doctests`]): the examples that failed before a change, per file, run once.
+#[derive(Default)]
+struct DocumentedExamples {
+    failing_before: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl DocumentedExamples {
+    /// The examples of `fix`'s file that held `before` it and fail with it (empty when the
+    /// file documents none, or they cannot be run). The candidate is in the worktree; the
+    /// file's text before it is put back for as long as its examples run.
+    fn broken(
+        &mut self,
+        ctx: &AttemptContext<'_>,
+        fix: &LineFix,
+        before: &str,
+        limit: Duration,
+    ) -> BTreeSet<String> {
+        let Some(module) = doctests::module_of(&fix.path, &fix.text) else {
+            return BTreeSet::new();
+        };
+        let command = [doctests::command(&module)];
+        let failing = |trial: &dyn Trial| -> Option<BTreeSet<String>> {
+            let report = trial.run_commands(&command, limit).ok()?;
+            Some(report.feedback.as_deref().map(doctests::failures).unwrap_or_default())
+        };
+        let Some(after) = failing(ctx.trial) else {
+            return BTreeSet::new();
+        };
+        if after.is_empty() {
+            return after;
+        }
+        if !self.failing_before.contains_key(&fix.path) {
+            let Ok(workspace) = Workspace::new(ctx.worktree) else {
+                return BTreeSet::new();
+            };
+            let original = BTreeMap::from([(fix.path.clone(), before.to_string())]);
+            let held = edits::write_all(&workspace, &original)
+                .ok()
+                .and_then(|_| failing(ctx.trial));
+            if edits::write_all(&workspace, &fix.change()).is_err() {
+                return BTreeSet::new();
+            }
+            self.failing_before.insert(fix.path.clone(), held.unwrap_or_else(|| after.clone()));
+        }
+        let before = &self.failing_before[&fix.path];
+        after.difference(before).cloned().collect()
+    }
 }
 
 fn usage(prompt: usize, generated: usize) -> TokenUsage {

@@ -51,6 +51,14 @@ pub trait Trial: std::fmt::Debug {
     /// if shorter): a candidate that loops forever fails fast instead of costing the whole
     /// test timeout.
     fn run_within(&self, limit: std::time::Duration) -> Result<crate::TestReport, LoopError>;
+
+    /// Runs other `commands` (the coder's own checks, never the model's text) in the same
+    /// worktree, sandbox and log, each stopped after `limit` at most.
+    fn run_commands(
+        &self,
+        commands: &[String],
+        limit: std::time::Duration,
+    ) -> Result<crate::TestReport, LoopError>;
 }
 
 /// An earlier attempt of the same run: what it changed and why that was not accepted.

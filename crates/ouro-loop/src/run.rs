@@ -151,7 +151,15 @@ impl Trial for RunTrial<'_, '_> {
     }
 
     fn run_within(&self, limit: std::time::Duration) -> Result<TestReport, LoopError> {
-        self.run.test_within(&self.log, limit)
+        self.run.test_within(&self.log, &self.run.commands, limit)
+    }
+
+    fn run_commands(
+        &self,
+        commands: &[String],
+        limit: std::time::Duration,
+    ) -> Result<TestReport, LoopError> {
+        self.run.test_within(&self.log, commands, limit)
     }
 }
 
@@ -179,13 +187,18 @@ impl TaskRun<'_> {
 
     /// Runs the commands in the worktree, logging to `log`.
     pub fn test(&self, log: &Path) -> Result<TestReport, LoopError> {
-        self.test_within(log, self.shared.config.test_timeout())
+        self.test_within(log, &self.commands, self.shared.config.test_timeout())
     }
 
-    /// [`TaskRun::test`] with each command stopped after `limit` at most.
-    fn test_within(&self, log: &Path, limit: std::time::Duration) -> Result<TestReport, LoopError> {
+    /// `commands` run like the tests, each stopped after `limit` at most.
+    fn test_within(
+        &self,
+        log: &Path,
+        commands: &[String],
+        limit: std::time::Duration,
+    ) -> Result<TestReport, LoopError> {
         run_tests(&TestPlan {
-            commands: &self.commands,
+            commands,
             dir: &self.worktree,
             log,
             timeout: limit.min(self.shared.config.test_timeout()),

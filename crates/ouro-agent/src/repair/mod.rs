@@ -8,6 +8,7 @@
 //! loop wraps it as a coder (in the `ouro` binary) and feeds each failed attempt back into the
 //! next.
 
+pub mod doctests;
 pub mod edits;
 pub mod localize;
 pub mod mutate;
@@ -398,12 +399,13 @@ impl Repairer {
     /// exists ([`rename`]), asks for each suspect line of the located files
     /// corrected, then adds the mechanical edits of those lines ([`mutate`], tried for at
     /// most [`MUTANT_BUDGET`]), writes each different candidate into the workspace in turn
-    /// and keeps the first one `passes` accepts (it runs the tests); the files are restored
+    /// and keeps the first one `passes` accepts (given the candidate and its file's text
+    /// before it; it runs the tests); the files are restored
     /// when none does. `on_text` sees what was tried.
     pub fn sweep(
         &self,
         request: &RepairRequest<'_>,
-        passes: &mut dyn FnMut() -> bool,
+        passes: &mut dyn FnMut(&sweep::LineFix, &str) -> bool,
         cancel: &AtomicBool,
         on_text: &mut dyn FnMut(&str),
     ) -> Result<SweepReport, RepairError> {
@@ -499,7 +501,12 @@ impl Repairer {
             ));
             edits::write_all(&workspace, &fix.change())
                 .map_err(|error| RepairError::Sweep(error.to_string()))?;
-            if passes() {
+            let before = located
+                .editable
+                .iter()
+                .find(|f| f.path == fix.path)
+                .map_or("", |f| f.text.as_str());
+            if passes(&fix, before) {
                 on_text("  passes the tests\n");
                 report.passed = Some(fix);
                 return Ok(report);
