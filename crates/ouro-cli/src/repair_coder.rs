@@ -255,7 +255,13 @@ impl DocumentedExamples {
         let command = [doctests::command(&module)];
         let failing = |trial: &dyn Trial| -> Option<BTreeSet<String>> {
             let report = trial.run_commands(&command, limit).ok()?;
-            Some(report.feedback.as_deref().map(doctests::failures).unwrap_or_default())
+            Some(
+                report
+                    .feedback
+                    .as_deref()
+                    .map(doctests::failures)
+                    .unwrap_or_default(),
+            )
         };
         let Some(after) = failing(ctx.trial) else {
             return BTreeSet::new();
@@ -274,7 +280,8 @@ impl DocumentedExamples {
             if edits::write_all(&workspace, &fix.change()).is_err() {
                 return BTreeSet::new();
             }
-            self.failing_before.insert(fix.path.clone(), held.unwrap_or_else(|| after.clone()));
+            self.failing_before
+                .insert(fix.path.clone(), held.unwrap_or_else(|| after.clone()));
         }
         let before = &self.failing_before[&fix.path];
         after.difference(before).cloned().collect()

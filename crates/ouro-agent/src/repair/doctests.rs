@@ -21,9 +21,9 @@ pub fn module_of(path: &str, text: &str) -> Option<String> {
         return None;
     }
     let stem = stem.strip_suffix("/__init__").unwrap_or(stem);
-    let valid = stem
-        .split('/')
-        .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+    let valid = stem.split('/').all(|part| {
+        !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    });
     valid.then(|| stem.replace('/', "."))
 }
 
@@ -78,9 +78,19 @@ mod tests {
     #[test]
     fn modules_are_named_as_python_imports_them() {
         let doc = "def f():\n    \"\"\"\n    >>> f()\n    1\n    \"\"\"\n    return 1\n";
-        assert_eq!(module_of("inflection/__init__.py", doc).as_deref(), Some("inflection"));
-        assert_eq!(module_of("more_itertools/more.py", doc).as_deref(), Some("more_itertools.more"));
-        assert_eq!(module_of("calc.py", "def f(): return 1\n"), None, "no examples");
+        assert_eq!(
+            module_of("inflection/__init__.py", doc).as_deref(),
+            Some("inflection")
+        );
+        assert_eq!(
+            module_of("more_itertools/more.py", doc).as_deref(),
+            Some("more_itertools.more")
+        );
+        assert_eq!(
+            module_of("calc.py", "def f(): return 1\n"),
+            None,
+            "no examples"
+        );
         assert_eq!(module_of("tests/test_calc.py", doc), None);
         assert_eq!(module_of("my-pkg/calc.py", doc), None, "not importable");
         assert_eq!(module_of("calc.js", doc), None);
@@ -88,7 +98,10 @@ mod tests {
 
     #[test]
     fn the_script_reports_each_failing_example_and_an_unimportable_module() {
-        let Ok(status) = std::process::Command::new("python3").arg("--version").status() else {
+        let Ok(status) = std::process::Command::new("python3")
+            .arg("--version")
+            .status()
+        else {
             eprintln!("python3 not found: the script is not run");
             return;
         };
@@ -100,7 +113,8 @@ mod tests {
             "def ordinal(n):\n    \"\"\"\n    >>> ordinal(1)\n    'st'\n    >>> ordinal(22)\n    'nd'\n    >>> ordinal(11)\n    'th'\n    \"\"\"\n    if n % 100 in (11, 12, 13):\n        return 'th'\n    return {1: 'st', 2: 'nd'}.get(n % 100, 'th')\n",
         )
         .expect("write");
-        std::fs::write(dir.path().join("broken.py"), "def f(:\n    '''>>> f()'''\n").expect("write");
+        std::fs::write(dir.path().join("broken.py"), "def f(:\n    '''>>> f()'''\n")
+            .expect("write");
         let out = std::process::Command::new("sh")
             .arg("-c")
             .arg(format!("{} ; {}", command("pkg"), command("broken")))
