@@ -3,6 +3,7 @@
 //! field at fault where there is one.
 
 use axum::Json;
+use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
@@ -88,6 +89,19 @@ impl ApiError {
             "param": self.param,
             "code": null,
         }})
+    }
+}
+
+/// A body that could not be read: 413 past the size limit, else 400, in the same JSON shape
+/// as every other error.
+impl From<BytesRejection> for ApiError {
+    fn from(rejection: BytesRejection) -> ApiError {
+        ApiError {
+            status: rejection.status(),
+            message: rejection.body_text(),
+            param: None,
+            retry_after: None,
+        }
     }
 }
 

@@ -29,6 +29,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -131,6 +132,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/completions", post(completions))
         .route("/v1/embeddings", post(embed))
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
 }
@@ -167,6 +169,16 @@ async fn not_found() -> Response {
     .into_response()
 }
 
+async fn method_not_allowed() -> Response {
+    ApiError {
+        status: StatusCode::METHOD_NOT_ALLOWED,
+        message: "this endpoint does not take that method".into(),
+        param: None,
+        retry_after: None,
+    }
+    .into_response()
+}
+
 async fn models(State(app): State<Arc<AppState>>, headers: HeaderMap) -> Response {
     let result = app.authorize(&headers).map(|()| {
         axum::Json(json!({
@@ -197,9 +209,10 @@ fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
 async fn chat_completions(
     State(app): State<Arc<AppState>>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let result = async {
+        let body = body?;
         let req: request::ChatRequest = parse(&body)?;
         app.admit(&headers, req.model.as_deref())?;
         let prepared = request::prepare_chat(&app.engine, &req, app.config.limits.n_ctx)?;
@@ -212,9 +225,10 @@ async fn chat_completions(
 async fn completions(
     State(app): State<Arc<AppState>>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let result = async {
+        let body = body?;
         let req: request::CompletionRequest = parse(&body)?;
         app.admit(&headers, req.model.as_deref())?;
         let prepared = request::prepare_completion(&app.engine, &req, app.config.limits.n_ctx)?;
@@ -224,8 +238,13 @@ async fn completions(
     answer(&app, "completions", result)
 }
 
-async fn embed(State(app): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn embed(
+    State(app): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
     let result = async {
+        let body = body?;
         let req: embeddings::EmbeddingRequest = parse(&body)?;
         app.admit(&headers, req.model.as_deref())?;
         let (lists, base64, dimensions) =

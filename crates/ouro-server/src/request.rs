@@ -17,6 +17,11 @@ use crate::error::ApiError;
 
 /// Most replies one request may ask for (`n`).
 const MAX_CHOICES: usize = 8;
+/// Most tools one request may give (OpenAI's limit): each is compiled into the request's
+/// grammars.
+const MAX_TOOLS: usize = 128;
+/// Steps of a grammar walked before it is accepted ([`check_grammar`]).
+const GRAMMAR_PROBE_STEPS: usize = 4;
 
 /// `stop`: one string or several.
 #[derive(Debug, Clone, Deserialize)]
@@ -263,6 +268,16 @@ fn logprobs(sampling: &Sampling) -> Result<Option<usize>, ApiError> {
     Ok(Some(top))
 }
 
+/// The most tokens a reply may have: the client's `max_tokens` (or `default`), at least 1
+/// and at most the context (no reply can be longer; the bound also keeps the batcher's
+/// prompt-plus-reply sum from overflowing on `max_tokens: 18446744073709551615`).
+fn max_tokens(asked: Option<usize>, default: usize, n_ctx: usize) -> Result<usize, ApiError> {
+    match asked.unwrap_or(default) {
+        0 => Err(invalid("max_tokens must be at least 1", "max_tokens")),
+        n => Ok(n.min(n_ctx)),
+    }
+}
+
 fn choices(sampling: &Sampling) -> Result<usize, ApiError> {
     let n = sampling.n.unwrap_or(1);
     if n == 0 || n > MAX_CHOICES {
@@ -292,6 +307,12 @@ fn text_of(content: &Option<Content>) -> String {
 
 /// The tools of the request as the grammar and the template take them.
 fn tool_specs(tools: &[InTool]) -> Result<Vec<ToolSpec>, ApiError> {
+    if tools.len() > MAX_TOOLS {
+        return Err(invalid(
+            format!("at most {MAX_TOOLS} tools; {} were given", tools.len()),
+            "tools",
+        ));
+    }
     tools
         .iter()
         .enumerate()
@@ -392,13 +413,11 @@ pub fn prepare_chat(
             ));
         }
     }
-    let max_tokens = req
-        .max_completion_tokens
-        .or(req.max_tokens)
-        .unwrap_or(n_ctx / 2);
-    if max_tokens == 0 {
-        return Err(invalid("max_tokens must be at least 1", "max_tokens"));
-    }
+    let max_tokens = max_tokens(
+        req.max_completion_tokens.or(req.max_tokens),
+        n_ctx / 2,
+        n_ctx,
+    )?;
     let mut opts = options(&req.sampling, max_tokens)?;
     let choices = choices(&req.sampling)?;
     let template = engine.template.as_ref().ok_or_else(|| {
@@ -486,8 +505,21 @@ pub fn prepare_chat(
         (None, false) => None,
     };
     if let Some(grammar) = call_grammar {
-        opts.grammar = Some(grammar.map_err(|e| invalid(e.to_string(), "tools"))?);
+        opts.grammar = Some(grammar.map_err(|e| refuse(&e, "tools"))?);
+        // Each tool's call alone too, so that parameters that cannot be decoded are refused
+        // by name even where the model is free not to call (`auto`).
+        for (i, spec) in specs.iter().enumerate() {
+            let param = format!("tools[{i}].function.parameters");
+            let one = hermes::grammar(
+                std::slice::from_ref(spec),
+                &SchemaLimits::default(),
+                CallMode::One,
+            )
+            .map_err(|e| refuse(&e, &param))?;
+            check_grammar(engine, &one, &param)?;
+        }
     }
+    let mut grammar_param = "tools";
     if let Some(format) = &req.response_format {
         if opts.grammar.is_some() && format.kind != "text" {
             return Err(invalid(
@@ -495,44 +527,41 @@ pub fn prepare_chat(
                 "response_format",
             ));
         }
-        opts.grammar =
-            match format.kind.as_str() {
-                "text" => None,
-                "json_object" => Some(
-                    Grammar::json_schema(&serde_json::json!({"type": "object"}))
-                        .map_err(|e| ApiError::internal(e.to_string()))?,
-                ),
-                "json_schema" => {
-                    let schema = format
-                        .json_schema
-                        .as_ref()
-                        .and_then(|s| s.schema.as_ref())
-                        .ok_or_else(|| {
-                            invalid(
-                                "json_schema needs a schema",
-                                "response_format.json_schema.schema",
-                            )
-                        })?;
-                    Some(Grammar::json_schema(schema).map_err(|e| {
-                        invalid(e.to_string(), "response_format.json_schema.schema")
-                    })?)
-                }
-                other => {
-                    return Err(invalid(
-                        format!(
-                            "response_format type {other:?} is not text, json_object or json_schema"
-                        ),
-                        "response_format.type",
-                    ));
-                }
-            };
+        grammar_param = "response_format";
+        opts.grammar = match format.kind.as_str() {
+            "text" => None,
+            "json_object" => Some(
+                Grammar::json_schema(&serde_json::json!({"type": "object"}))
+                    .map_err(|e| ApiError::internal(e.to_string()))?,
+            ),
+            "json_schema" => {
+                let schema = format
+                    .json_schema
+                    .as_ref()
+                    .and_then(|s| s.schema.as_ref())
+                    .ok_or_else(|| {
+                        invalid(
+                            "json_schema needs a schema",
+                            "response_format.json_schema.schema",
+                        )
+                    })?;
+                Some(
+                    Grammar::json_schema(schema)
+                        .map_err(|e| refuse(&e, "response_format.json_schema.schema"))?,
+                )
+            }
+            other => {
+                return Err(invalid(
+                    format!(
+                        "response_format type {other:?} is not text, json_object or json_schema"
+                    ),
+                    "response_format.type",
+                ));
+            }
+        };
     }
     if let Some(grammar) = &opts.grammar {
-        // Compile now, so that a schema llguidance cannot take is the client's 400.
-        engine
-            .grammar_compiler()
-            .and_then(|c| Ok(c.compile(grammar)?))
-            .map_err(|e| invalid(e.to_string(), "response_format"))?;
+        check_grammar(engine, grammar, grammar_param)?;
     }
     let prompt_tokens = engine.tokenize_prompt(&prompt);
     check_length(&prompt_tokens, n_ctx)?;
@@ -544,6 +573,34 @@ pub fn prepare_chat(
         stream: req.sampling.stream,
         include_usage: req.sampling.include_usage(),
     })
+}
+
+/// Compiles `grammar` and walks its first steps (each time to the lowest token it allows),
+/// so that a schema llguidance cannot take, or one it cannot start to decode (a `$ref` loop
+/// with no way out), is the client's 400 naming `param` rather than a failed decoding step
+/// (which would end every sequence of the batch with it).
+fn check_grammar(engine: &Engine, grammar: &Grammar, param: &str) -> Result<(), ApiError> {
+    let compiler = engine.grammar_compiler().map_err(|e| refuse(&e, param))?;
+    let mut guide = compiler.compile(grammar).map_err(|e| refuse(&e, param))?;
+    for _ in 0..GRAMMAR_PROBE_STEPS {
+        if guide.is_finished() {
+            break;
+        }
+        let token = guide
+            .allowed()
+            .map_err(|e| refuse(&e, param))?
+            .first_bit_set()
+            .ok_or_else(|| invalid("the grammar allows no token at all", param))?;
+        guide.commit(token as u32).map_err(|e| refuse(&e, param))?;
+    }
+    Ok(())
+}
+
+/// A 400 for a grammar llguidance refused: the first line of its error (the rest is the
+/// grammar's source or the parser's state).
+fn refuse(error: &impl std::fmt::Display, param: &str) -> ApiError {
+    let text = error.to_string();
+    invalid(text.lines().next().unwrap_or_default(), param)
 }
 
 fn check_length(prompt_tokens: &[u32], n_ctx: usize) -> Result<(), ApiError> {
@@ -575,10 +632,7 @@ pub fn prepare_completion(
             return Err(invalid("one prompt per request here", "prompt"));
         }
     };
-    let max_tokens = req.max_tokens.unwrap_or(16);
-    if max_tokens == 0 {
-        return Err(invalid("max_tokens must be at least 1", "max_tokens"));
-    }
+    let max_tokens = max_tokens(req.max_tokens, 16, n_ctx)?;
     let opts = options(&req.sampling, max_tokens)?;
     let choices = choices(&req.sampling)?;
     let prompt_tokens = engine.tokenize_prompt(&prompt);

@@ -4,97 +4,11 @@
 //! validates, log-probabilities, embeddings, models, health, metrics, the API key, and
 //! bad requests answered with a 4xx naming the field (never a 5xx).
 
-use std::path::PathBuf;
-use std::sync::Arc;
-use std::time::Duration;
+mod common;
 
-use ouro_llm::ChatTemplate;
-use ouro_llm::batch::BatchLimits;
+use common::{agent, get, json_of, post, start};
 use ouro_llm::constrained::validate;
-use ouro_llm::engine::Engine;
-use ouro_llm::synth::{SynthArch, SynthSpec, write_synth_model};
-use ouro_server::{AppState, ServerConfig};
 use serde_json::{Value, json};
-
-const QWEN: &str =
-    include_str!("../../ouro-llm/tests/fixtures/chat_template/qwen2.5-coder-tools.jinja");
-
-struct Server {
-    base: String,
-    _runtime: tokio::runtime::Runtime,
-}
-
-fn start(name: &str, api_key: Option<&str>) -> Server {
-    let mut spec = SynthSpec::preset(SynthArch::Llama, "tiny").unwrap();
-    spec.seed = 5;
-    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("serve_{name}.gguf"));
-    write_synth_model(&spec, &path, &mut |_, _| {}).unwrap();
-    let mut engine = Engine::load(&path, 2).unwrap();
-    engine.template = Some(ChatTemplate::new(QWEN, "", "<|im_end|>").unwrap());
-    let state = AppState::new(
-        Arc::new(engine),
-        ServerConfig {
-            model_id: "tiny".into(),
-            api_key: api_key.map(str::to_string),
-            limits: BatchLimits {
-                max_sequences: 4,
-                max_queue: 16,
-                n_ctx: 1024,
-                prefill_chunk: 64,
-            },
-        },
-    );
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let (listener, addr) = runtime
-        .block_on(ouro_server::bind("127.0.0.1:0".parse().unwrap()))
-        .unwrap();
-    runtime.spawn(ouro_server::serve(listener, state, std::future::pending()));
-    Server {
-        base: format!("http://{addr}"),
-        _runtime: runtime,
-    }
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(120)))
-        .build()
-        .into()
-}
-
-fn post(server: &Server, path: &str, body: &str, key: Option<&str>) -> (u16, String) {
-    let mut req = agent()
-        .post(&format!("{}{path}", server.base))
-        .header("Content-Type", "application/json");
-    if let Some(key) = key {
-        req = req.header("Authorization", &format!("Bearer {key}"));
-    }
-    let mut resp = req.send(body).unwrap();
-    (
-        resp.status().as_u16(),
-        resp.body_mut().read_to_string().unwrap(),
-    )
-}
-
-fn get(server: &Server, path: &str) -> (u16, String) {
-    let mut resp = agent()
-        .get(&format!("{}{path}", server.base))
-        .call()
-        .unwrap();
-    (
-        resp.status().as_u16(),
-        resp.body_mut().read_to_string().unwrap(),
-    )
-}
-
-fn json_of(text: &str) -> Value {
-    serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"))
-}
 
 #[test]
 fn chat_completions_whole_streamed_tools_and_schema() {
@@ -401,6 +315,10 @@ fn bad_requests_get_a_4xx_naming_the_field() {
         (json!({"messages": [{"role": "user", "content": "x"}], "response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "wat"}}}}).to_string(), 400, "response_format"),
         (json!({"messages": [{"role": "user", "content": "x".repeat(5000)}]}).to_string(), 400, "context"),
         (json!({"messages": "hello"}).to_string(), 400, "invalid request body"),
+        (json!({"messages": [{"role": "user", "content": "x"}], "tools": vec![json!({"type": "function", "function": {"name": "f"}}); 129]}).to_string(), 400, "tools"),
+        // A schema with no finite instance compiles but cannot be decoded: refused by name,
+        // even where the model is free not to call the tool.
+        (json!({"messages": [{"role": "user", "content": "x"}], "tools": [{"type": "function", "function": {"name": "f", "parameters": {"$ref": "#"}}}]}).to_string(), 400, "tools[0].function.parameters"),
     ];
     for (body, status, needle) in cases {
         let (got, text) = post(&s, "/v1/chat/completions", &body, key);
@@ -422,6 +340,9 @@ fn bad_requests_get_a_4xx_naming_the_field() {
     );
     assert_eq!(post(&s, "/v1/chat/completions", &chat, key).0, 200);
     assert_eq!(get(&s, "/v1/nothing").0, 404);
+    let (status, text) = get(&s, "/v1/chat/completions");
+    assert_eq!(status, 405);
+    assert!(json_of(&text)["error"]["message"].is_string(), "{text}");
     // Oversized bodies are refused before they are read: the answer is 413, unless the
     // server closed the connection while the client was still sending (then the client
     // sees the connection end, never a reply of another status).
@@ -432,7 +353,11 @@ fn bad_requests_get_a_4xx_naming_the_field() {
         .header("Authorization", "Bearer sekret")
         .send(&huge);
     match sent {
-        Ok(resp) => assert_eq!(resp.status().as_u16(), 413),
+        Ok(mut resp) => {
+            assert_eq!(resp.status().as_u16(), 413);
+            let text = resp.body_mut().read_to_string().unwrap();
+            assert!(json_of(&text)["error"]["message"].is_string(), "{text}");
+        }
         Err(ureq::Error::Io(e)) => assert!(
             matches!(
                 e.kind(),
