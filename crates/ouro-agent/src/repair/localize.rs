@@ -574,17 +574,10 @@ fn callee_definitions(text: &str, runs: &[(usize, usize)]) -> BTreeSet<usize> {
     let mut headers = BTreeSet::new();
     for (n, line) in lines.iter().enumerate() {
         let t = line.trim_start();
-        let name = [
-            "def ",
-            "async def ",
-            "fn ",
-            "pub fn ",
-            "pub(crate) fn ",
-            "function ",
-        ]
-        .iter()
-        .find_map(|p| t.strip_prefix(p))
-        .and_then(|rest| rest.split(['(', '<', ' ']).next());
+        let name = super::sweep::FUNCTION_HEADERS
+            .iter()
+            .find_map(|p| t.strip_prefix(p))
+            .and_then(|rest| rest.split(['(', '<', ' ']).next());
         let inside = runs.iter().any(|&(a, b)| a <= n && n < b);
         if name.is_some_and(|name| called.contains(name)) && !inside {
             headers.insert(n + 1);

@@ -134,21 +134,21 @@ fn is_comment(line: &str) -> bool {
     t.starts_with('#') && !t.starts_with("#[") && !t.starts_with("#!") || t.starts_with("//")
 }
 
+/// How function headers start (Python, JavaScript, Rust).
+pub(crate) const FUNCTION_HEADERS: &[&str] = &[
+    "def ",
+    "async def ",
+    "function ",
+    "async function ",
+    "fn ",
+    "pub fn ",
+    "pub(crate) fn ",
+];
+
 /// A function's header (`def f(`, `function f(`, `fn f(`, `f() {`).
 fn is_definition(line: &str) -> bool {
     let t = line.trim_start();
-    [
-        "def ",
-        "async def ",
-        "function ",
-        "async function ",
-        "fn ",
-        "pub fn ",
-        "pub(crate) fn ",
-    ]
-    .iter()
-    .any(|p| t.starts_with(p))
-        || t.ends_with("() {") && !t.contains(' ')
+    FUNCTION_HEADERS.iter().any(|p| t.starts_with(p)) || t.ends_with("() {") && !t.contains(' ')
 }
 
 /// Identifier-like words of `text`, lower-cased (three characters or more).
